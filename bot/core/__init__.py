@@ -1,0 +1,1 @@
+"""The platform-neutral core: no discord, no slack_bolt here."""

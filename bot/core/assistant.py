@@ -1,0 +1,79 @@
+"""Assistant: the single entry point every adapter calls."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+
+from bot import messages as M
+from bot.config import Settings
+from bot.core import text as T
+from bot.core.compose import compose
+from bot.core.embeddings import Embedder, load_embedder
+from bot.core.retrieval import Retriever
+from bot.core.store import Store
+from bot.core.types import Answer, Question
+
+_log = logging.getLogger(__name__)
+
+_GREETING = re.compile(r"^\s*(hi|hello|hey|help|/help|你好|您好|帮助|\?)\s*[!.！。?？]*\s*$", re.I)
+
+
+class Assistant:
+    """Answers questions from the index. Blocking work runs in worker threads.
+
+    Build it with `Assistant.open(settings)` (or pass a ready store and embedder).
+    """
+
+    def __init__(self, settings: Settings, *, store: Store, embedder: Embedder):
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        store.open_for_query(embedder.name)
+        self.retriever = Retriever(store, embedder, settings.retrieval)
+
+    @classmethod
+    def open(cls, settings: Settings, *, embedder: Embedder | None = None) -> Assistant:
+        return cls(settings, store=Store(settings), embedder=embedder or load_embedder(settings.embeddings))
+
+    def reload(self) -> None:
+        """Pick up a re-indexed store."""
+        self.store.open_for_query(self.embedder.name)
+        self.retriever.reload()
+
+    async def answer(self, question: Question) -> Answer:
+        return await asyncio.to_thread(self.answer_sync, question)
+
+    def answer_sync(self, question: Question) -> Answer:
+        started = time.perf_counter()
+        text = " ".join(question.text.split())
+        language = T.language(text)
+        limit = self.settings.chat.max_question_chars
+        truncated = len(text) > limit
+        text = text[:limit]
+        if not text or _GREETING.match(text):
+            return self._help(language)
+
+        retrieval = self.retriever.search(text)
+        retrieved = time.perf_counter()
+        sentences = self.store.sentences_for([h.chunk.id for h in retrieval.relevant])
+        answer = compose(text, language=language, retrieval=retrieval, sentences=sentences,
+                         lexical=self.retriever.lexical, settings=self.settings)
+        done = time.perf_counter()
+        if truncated:
+            answer = _prepend(answer, M.say("truncated", language, limit=limit))
+        timings = {"retrieve_ms": round((retrieved - started) * 1000, 2),
+                   "compose_ms": round((done - retrieved) * 1000, 2),
+                   "total_ms": round((done - started) * 1000, 2)}
+        _log.debug("answered %s in %.1f ms (grounded=%s)", question.user, timings["total_ms"], answer.grounded)
+        return Answer(answer.text, answer.sources, answer.grounded, answer.language, timings)
+
+    def _help(self, language: str) -> Answer:
+        lab = self.settings.lab
+        return Answer(M.say("help", language, lab=lab.name, contact=lab.contact_email), (), False, language)
+
+
+def _prepend(answer: Answer, note: str) -> Answer:
+    return Answer(f"{note}\n\n{answer.text}", answer.sources, answer.grounded, answer.language, answer.timings)

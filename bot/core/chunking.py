@@ -1,0 +1,72 @@
+"""Split a document into chunks that keep their heading context, and chunks into sentences."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.core import text as T
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+
+
+@dataclass(frozen=True)
+class Piece:
+    section: str               # heading path, e.g. "Campus > Land area"
+    text: str
+    sentences: tuple[str, ...]  # the quotable units of `text`
+
+    def context(self, title: str) -> str:
+        """What gets embedded and lexically indexed: the heading context plus the text."""
+        head = " — ".join(p for p in (title, self.section) if p)
+        return f"{head}\n{self.text}" if head else self.text
+
+
+def _sections(text: str, title: str) -> list[tuple[str, list[str]]]:
+    """(heading path, paragraphs) in document order."""
+    stack: list[tuple[int, str]] = []
+    out: list[tuple[str, list[str]]] = [("", [])]
+    for block in T.paragraphs(text):
+        first, _, rest = block.partition("\n")
+        m = _HEADING.match(first)
+        if m:
+            level, name = len(m.group(1)), m.group(2)
+            stack = [(lv, n) for lv, n in stack if lv < level] + [(level, name)]
+            path = " > ".join(n for lv, n in stack if not (lv == 1 and n == title))
+            out.append((path, []))
+            block = rest.strip()
+            if not block:
+                continue
+        out[-1][1].append(block)
+    return [(path, paras) for path, paras in out if paras]
+
+
+def _quotable(sentence: str) -> bool:
+    return len(sentence) >= 25 or (len(sentence) >= 8 and bool(T.CJK_RUN.search(sentence)))
+
+
+def split(text: str, *, title: str, chunk_chars: int) -> list[Piece]:
+    pieces: list[Piece] = []
+    for section, paras in _sections(text, title):
+        # Paragraphs too long for one chunk are broken at sentence boundaries.
+        units: list[str] = []
+        for para in paras:
+            if len(para) <= chunk_chars:
+                units.append(para)
+            else:
+                units.extend(T.sentences(para))
+        buf: list[str] = []
+        for unit in units:
+            if buf and len("\n\n".join(buf + [unit])) > chunk_chars:
+                pieces.append(_piece(section, buf))
+                buf = []
+            buf.append(unit)
+        if buf:
+            pieces.append(_piece(section, buf))
+    return pieces
+
+
+def _piece(section: str, units: list[str]) -> Piece:
+    body = "\n\n".join(units)
+    sents = tuple(s for u in units for s in T.sentences(u) if _quotable(s))
+    return Piece(section=section, text=body, sentences=sents)

@@ -1,0 +1,161 @@
+"""load -> clean -> chunk -> hash -> embed -> upsert, and delete what disappeared.
+
+Incremental by content hash: unchanged files are skipped, changed files replace their
+chunks, deleted files lose theirs. A file that fails to load is reported and keeps
+whatever it had in the index before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from bot.config import Settings
+from bot.core import chunking, loaders
+from bot.core.embeddings import Embedder
+from bot.core.store import Store
+from bot.core.types import Chunk
+from bot.errors import StoreError
+
+_log = logging.getLogger(__name__)
+
+# Bump when loading/chunking changes, so every file is re-indexed once.
+PIPELINE_VERSION = "1"
+
+
+@dataclass
+class IngestReport:
+    model: str
+    indexed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    chunks: int = 0
+    seconds: float = 0.0
+    rebuilt_from: str | None = None
+
+    def summary(self) -> str:
+        return (f"{len(self.indexed)} indexed, {len(self.unchanged)} unchanged, {len(self.removed)} removed, "
+                f"{len(self.failed)} failed; {self.chunks} chunks in {self.seconds:.1f} s")
+
+
+def index_key(path: Path, root: Path) -> str:
+    """The path recorded in the index: relative to the project root when inside it."""
+    path = path.resolve()
+    try:
+        return path.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def discover(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Supported files under `paths` (sorted, hidden ones skipped), and paths that are missing."""
+    files: list[Path] = []
+    missing: list[tuple[Path, str]] = []
+    for p in paths:
+        if p.is_file():
+            files.append(p)
+        elif p.is_dir():
+            for dirpath, dirnames, filenames in os.walk(p):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                files.extend(Path(dirpath) / f for f in sorted(filenames)
+                             if not f.startswith(".") and f.lower().endswith(loaders.SUPPORTED))
+        else:
+            missing.append((p, "not found"))
+    return files, missing
+
+
+def file_hash(raw: bytes, settings: Settings) -> str:
+    h = hashlib.sha256(raw)
+    h.update(f"|{PIPELINE_VERSION}|{settings.retrieval.chunk_chars}".encode())
+    return h.hexdigest()[:32]
+
+
+def _chunks_of(doc: loaders.Document, key: str, doc_hash: str, settings: Settings):
+    pieces = chunking.split(doc.text, title=doc.title, chunk_chars=settings.retrieval.chunk_chars)
+    prefix = hashlib.sha1(key.encode()).hexdigest()[:12]
+    chunks, contexts, sentences, sentence_texts = [], [], [], []
+    for i, piece in enumerate(pieces):
+        chunk = Chunk(id=f"{prefix}:{i}", text=piece.text, path=key, title=doc.title, section=piece.section,
+                      topic=doc.topic, url=doc.url, updated=doc.updated, doc_hash=doc_hash, handoff=doc.handoff)
+        chunks.append(chunk)
+        contexts.append(piece.context(doc.title))
+        for j, s in enumerate(piece.sentences):
+            sentences.append((chunk.id, j, s))
+            sentence_texts.append(f"{doc.title}: {s}")
+    return chunks, contexts, sentences, sentence_texts
+
+
+def ingest(settings: Settings, *, store: Store, embedder: Embedder, paths: list[Path] | None = None,
+           rebuild: bool = False, progress: bool | None = None) -> IngestReport:
+    started = time.perf_counter()
+    report = IngestReport(model=embedder.name)
+    report.rebuilt_from = store.open_for_write(embedder.name, embedder.dim, rebuild=rebuild)
+    roots = [p.resolve() for p in (paths or settings.knowledge_paths)]
+    files, missing = discover(roots)
+    report.failed.extend((index_key(p, settings.root), why) for p, why in missing)
+    known = store.file_hashes()
+
+    from tqdm import tqdm
+    show = sys.stderr.isatty() if progress is None else progress
+    for path in tqdm(files, desc="indexing", unit="file", disable=not show, leave=False):
+        key = index_key(path, settings.root)
+        try:
+            raw = path.read_bytes()
+        except OSError as e:
+            report.failed.append((key, f"cannot read: {e.strerror or e}"))
+            continue
+        doc_hash = file_hash(raw, settings)
+        if known.get(key) == doc_hash:
+            report.unchanged.append(key)
+            continue
+        try:
+            doc = loaders.load(path, key)
+        except loaders.LoadError as e:
+            report.failed.append((key, str(e)))
+            continue
+        chunks, contexts, sentences, sentence_texts = _chunks_of(doc, key, doc_hash, settings)
+        vectors = embedder.embed_passages(contexts)
+        sentence_vectors = (embedder.embed_passages(sentence_texts) if sentence_texts
+                            else np.zeros((0, embedder.dim), np.float32))
+        store.replace_file(key, chunks, vectors, sentences, sentence_vectors)
+        report.indexed.append(key)
+        report.chunks += len(chunks)
+
+    # Files indexed before under these roots that are gone now. Roots that are
+    # missing altogether are left alone: a typo must not wipe the index.
+    seen = {index_key(p, settings.root) for p in files}
+    live_roots = [index_key(r, settings.root) for r in roots if r.exists()]
+    for key in sorted(known):
+        under = any(key == r or key.startswith(r.rstrip("/") + "/") for r in live_roots)
+        if under and key not in seen and not (settings.resolve(key)).exists():
+            store.delete_file(key)
+            report.removed.append(key)
+    report.seconds = time.perf_counter() - started
+    _log.info("ingest: %s", report.summary())
+    return report
+
+
+def is_stale(settings: Settings, store: Store, model: str) -> bool:
+    """True when the configured knowledge differs from what the index holds."""
+    try:
+        store.open_for_query(model)
+    except StoreError:  # empty, or built with another model
+        return True
+    known = store.file_hashes()
+    files, _ = discover([p.resolve() for p in settings.knowledge_paths])
+    current = {}
+    for path in files:
+        try:
+            current[index_key(path, settings.root)] = file_hash(path.read_bytes(), settings)
+        except OSError:
+            continue
+    return any(known.get(k) != h for k, h in current.items()) or any(
+        k not in current and not settings.resolve(k).exists() for k in known)

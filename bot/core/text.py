@@ -1,0 +1,73 @@
+"""Language-aware text helpers: language detection, tokens for lexical search, sentences."""
+
+from __future__ import annotations
+
+import re
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_RUN = re.compile(f"[{_CJK}]+")
+_WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
+
+# Function words carry no evidence; dropping them keeps BM25 and overlap honest.
+STOPWORDS = frozenset("""
+a an and are as at be been but by can could did do does for from had has have how i if in into is it
+its me my of on or our so than that the their them then there these they this to up us was we were
+what when where which who whom why will with would you your about any tell please know want
+""".split())
+_ZH_STOP = frozenset("的了吗呢吧啊是在有和与及或请问我你们他她它这那哪什么怎么多少个")
+
+
+def language(text: str) -> str:
+    """'zh' when CJK characters make up a real share of the letters, else 'en'."""
+    cjk = sum(len(m) for m in CJK_RUN.findall(text))
+    latin = len(re.findall(r"[A-Za-z]", text))
+    return "zh" if cjk and cjk * 3 >= latin else "en"
+
+
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case word stems for Latin text; character unigrams and bigrams for CJK runs."""
+    text = text.lower()
+    out = [_stem(w.replace(",", "")) for w in _WORD.findall(text) if w not in STOPWORDS]
+    for run in CJK_RUN.findall(text):
+        out.extend(ch for ch in run if ch not in _ZH_STOP)
+        out.extend(run[i:i + 2] for i in range(len(run) - 1))
+    return out
+
+
+# A sentence ends at . ! ? followed by space and a capital/digit/quote, or at CJK end marks.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z0-9\"“(\[])|(?<=[。！？])")
+_ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|approx|vs|no|dr|prof|mr|ms|mrs|st|inc|co|corp|ltd|jr|sr|u\.s)\.$", re.I)
+_BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
+
+
+def sentences(paragraph: str) -> list[str]:
+    """Split a paragraph into sentences; a bullet list stays one unit so list answers stay whole."""
+    paragraph = paragraph.strip()
+    if not paragraph:
+        return []
+    lines = paragraph.splitlines()
+    if any(_BULLET.match(ln) for ln in lines[1:]) or all(_BULLET.match(ln) for ln in lines):
+        return [paragraph]
+    flat = " ".join(ln.strip() for ln in lines)
+    parts: list[str] = []
+    for piece in _SENTENCE_END.split(flat):
+        piece = piece.strip()
+        if not piece:
+            continue
+        if parts and _ABBREV.search(parts[-1]):
+            parts[-1] += " " + piece
+        else:
+            parts.append(piece)
+    return parts
+
+
+def paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]

@@ -1,0 +1,48 @@
+"""Neutral types exchanged between the adapters and the core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    user: str = "console:local"   # platform-qualified, e.g. "discord:1234"
+    conversation: str = "console"  # thread / DM key for follow-up memory
+    platform: str = "console"
+
+
+@dataclass(frozen=True)
+class Source:
+    n: int          # the [n] used in the answer text
+    title: str
+    path: str       # file in knowledge/, or the document's URL when it has one
+    snippet: str
+    score: float
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str                       # neutral markdown with [n] citation markers
+    sources: tuple[Source, ...]
+    grounded: bool                  # False: refusal / hand-off, no facts asserted
+    language: str                   # "en", "zh"
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of a document as stored in the index."""
+
+    id: str
+    text: str
+    path: str
+    title: str
+    section: str = ""
+    topic: str = ""
+    url: str = ""
+    updated: str = ""
+    doc_hash: str = ""
+    handoff: bool = False   # from a page that says where to ask, not facts to quote

@@ -1,0 +1,71 @@
+"""Every sentence a candidate can see that is not quoted from the documents.
+
+Kept in one place so it can be reviewed and translated together. Each entry has an
+English and a Chinese text; `say(key, lang, **values)` picks one.
+"""
+
+from __future__ import annotations
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "refusal": {
+        "en": "I couldn't find an answer to that in {lab}'s documents, and I won't guess. "
+              "Please ask the recruitment team at {contact}.",
+        "zh": "在{lab}的资料中没有找到这个问题的答案，我不便猜测。请联系招聘团队：{contact}。",
+    },
+    "refusal_topic": {
+        "en": "{lab}'s documents don't state anything about {topic}, so I can't answer that. "
+              "Please ask the recruitment team at {contact}.",
+        "zh": "{lab}的资料中没有关于{topic}的说明，因此我无法回答。请联系招聘团队：{contact}。",
+    },
+    "handoff": {
+        "en": "For this, please contact the recruitment team at {contact}.",
+        "zh": "这个问题请直接联系招聘团队：{contact}。",
+    },
+    "evidence_intro": {
+        "en": "",
+        "zh": "根据{lab}的资料：",
+    },
+    "quoted_note": {
+        "en": "",
+        "zh": "（以上为资料原文摘录。）",
+    },
+    "conflict": {
+        "en": "Note: the documents give different figures for this; both are quoted above with their sources.",
+        "zh": "注意：不同资料给出的数字不一致，以上分别列出并注明出处。",
+    },
+    "truncated": {
+        "en": "(Your message was long, so I read only its first {limit} characters.)",
+        "zh": "（您的消息较长，我只读取了前 {limit} 个字符。）",
+    },
+    "help": {
+        "en": "Hi! I answer questions about {lab} from its own documents: research areas and open positions, "
+              "the campus, funding, partners, and how to apply. Ask me anything, for example "
+              "\"Which research areas are recruiting?\" or \"How big is the campus?\". "
+              "When the documents don't say, I'll point you to {contact}.",
+        "zh": "您好！我根据{lab}的资料回答问题：研究方向与招聘岗位、园区、经费、合作伙伴以及如何申请。"
+              "例如可以问“有哪些研究方向在招聘？”或“园区有多大？”。资料中没有的信息，我会请您联系 {contact}。",
+    },
+    "error": {
+        "en": "Sorry, something went wrong while I was answering. Please try again in a moment, or write to {contact}.",
+        "zh": "抱歉，回答时出现了问题。请稍后再试，或发邮件至 {contact}。",
+    },
+}
+
+# Names of the topics the bot never answers from general knowledge (see compose.SENSITIVE).
+TOPIC_NAMES: dict[str, dict[str, str]] = {
+    "pay": {"en": "salary or pay", "zh": "薪酬待遇"},
+    "visa": {"en": "visas or work permits", "zh": "签证或工作许可"},
+    "deadline": {"en": "application deadlines", "zh": "申请截止日期"},
+    "housing": {"en": "housing or relocation", "zh": "住房或安家"},
+    "benefits": {"en": "benefits or insurance", "zh": "福利或保险"},
+}
+
+
+def say(key: str, lang: str, **values: object) -> str:
+    texts = _TEXTS[key]
+    return texts.get(lang, texts["en"]).format(**values)
+
+
+def topic_name(topic: str, lang: str) -> str:
+    names = TOPIC_NAMES[topic]
+    return names.get(lang, names["en"])
