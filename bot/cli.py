@@ -36,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="interactive console conversation")
     chat.add_argument("--store", type=Path, help=store_help)
+
+    ev = sub.add_parser("eval", help="measure retrieval and answer quality on a question set")
+    ev.add_argument("--questions", type=Path, help="question file (default: tests/eval/questions.yaml)")
+    ev.add_argument("--store", type=Path, help=store_help)
+    ev.add_argument("--report", type=Path, help="markdown report path (default: reports/eval.md)")
     return p
 
 
@@ -113,6 +118,22 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import evaluation
+
+    questions = evaluation.load_questions(args.questions or settings.resolve("tests/eval/questions.yaml"))
+    assistant = _assistant(settings, auto_index=not args.store)
+    results = evaluation.run(assistant, questions)
+    summary = evaluation.summarize(results)
+    corpus = str(args.store or assistant.store.location)
+    print(evaluation.table(summary))
+    path = args.report or settings.resolve("reports/eval.md")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(evaluation.report(results, summary, corpus=corpus, model=assistant.embedder.name), encoding="utf-8")
+    print(f"\nreport written to {path}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
@@ -127,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
             return _ask(settings, args)
         if args.command == "chat":
             return _chat(settings, args)
+        if args.command == "eval":
+            return _eval(settings, args)
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)
         return 2

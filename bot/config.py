@@ -29,8 +29,13 @@ def _opt(default: Any, help: str, *, choices: tuple = (), minimum: float | None 
 @dataclass(frozen=True)
 class LabSettings:
     name: str = _opt("Zhejiang Lab", "the lab's name, used in answers")
+    name_zh: str = _opt("之江实验室", "the lab's name in Chinese answers; empty uses `name`")
     contact_email: str = _opt("talents@zhejianglab.com", "where candidates are sent when the documents do not answer")
     website: str = _opt("http://www.zhejianglab.com", "the lab's website")
+
+
+    def display_name(self, language: str) -> str:
+        return self.name_zh if language == "zh" and self.name_zh else self.name
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ class AnswerSettings:
 @dataclass(frozen=True)
 class ChatSettings:
     max_question_chars: int = _opt(1000, "longer questions are cut to this length, with a note", minimum=20, maximum=20000)
+    memory_turns: int = _opt(6, "recent turns remembered per conversation for follow-ups; 0 disables", minimum=0, maximum=100)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh": "您好！我根据{lab}的资料回答问题：研究方向与招聘岗位、园区、经费、合作伙伴以及如何申请。"
               "例如可以问“有哪些研究方向在招聘？”或“园区有多大？”。资料中没有的信息，我会请您联系 {contact}。",
     },
+    "new_conversation": {
+        "en": "OK, starting over: earlier questions in this conversation are forgotten.",
+        "zh": "好的，重新开始：之前的对话内容已清除。",
+    },
     "error": {
         "en": "Sorry, something went wrong while I was answering. Please try again in a moment, or write to {contact}.",
         "zh": "抱歉，回答时出现了问题。请稍后再试，或发邮件至 {contact}。",
@@ -58,6 +62,7 @@ TOPIC_NAMES: dict[str, dict[str, str]] = {
     "deadline": {"en": "application deadlines", "zh": "申请截止日期"},
     "housing": {"en": "housing or relocation", "zh": "住房或安家"},
     "benefits": {"en": "benefits or insurance", "zh": "福利或保险"},
+    "stock": {"en": "shares or investment advice", "zh": "股票或投资建议"},
 }
 
 

@@ -11,6 +11,7 @@ from bot import messages as M
 from bot.config import Settings
 from bot.core import text as T
 from bot.core.compose import compose
+from bot.core.conversation import ConversationMemory, standalone
 from bot.core.embeddings import Embedder, load_embedder
 from bot.core.retrieval import Retriever
 from bot.core.store import Store
@@ -19,6 +20,9 @@ from bot.core.types import Answer, Question
 _log = logging.getLogger(__name__)
 
 _GREETING = re.compile(r"^\s*(hi|hello|hey|help|/help|你好|您好|帮助|\?)\s*[!.！。?？]*\s*$", re.I)
+# Candidates talking to the lab's bot mean the lab itself by "the lab" (not a partner's joint lab).
+_THE_LAB = re.compile(r"\b(?:the|this|your|that)\s+lab(?:oratory)?\b(?!\s+with)", re.I)
+_START_OVER = re.compile(r"^\s*(/new|/reset|start over|new conversation|重新开始|新对话)\s*[!.！。]*\s*$", re.I)
 
 
 class Assistant:
@@ -33,6 +37,7 @@ class Assistant:
         self.embedder = embedder
         store.open_for_query(embedder.name)
         self.retriever = Retriever(store, embedder, settings.retrieval)
+        self.memory = ConversationMemory(max_turns=settings.chat.memory_turns)
 
     @classmethod
     def open(cls, settings: Settings, *, embedder: Embedder | None = None) -> Assistant:
@@ -55,12 +60,18 @@ class Assistant:
         text = text[:limit]
         if not text or _GREETING.match(text):
             return self._help(language)
+        if _START_OVER.match(text):
+            self.memory.clear(question.conversation)
+            return Answer(M.say("new_conversation", language), (), False, language)
 
-        retrieval = self.retriever.search(text)
+        query = _THE_LAB.sub(self.settings.lab.name, standalone(text, self.memory.recent(question.conversation)))
+        self.memory.add(question.conversation, text, query)
+        retrieval = self.retriever.search(query)
         retrieved = time.perf_counter()
         sentences = self.store.sentences_for([h.chunk.id for h in retrieval.relevant])
-        answer = compose(text, language=language, retrieval=retrieval, sentences=sentences,
-                         lexical=self.retriever.lexical, settings=self.settings)
+        focus = self.embedder.embed_queries([text])[0] if query != text and retrieval.relevant else None
+        answer = compose(query, language=language, retrieval=retrieval, sentences=sentences,
+                         lexical=self.retriever.lexical, settings=self.settings, focus=focus)
         done = time.perf_counter()
         if truncated:
             answer = _prepend(answer, M.say("truncated", language, limit=limit))
@@ -72,7 +83,8 @@ class Assistant:
 
     def _help(self, language: str) -> Answer:
         lab = self.settings.lab
-        return Answer(M.say("help", language, lab=lab.name, contact=lab.contact_email), (), False, language)
+        text = M.say("help", language, lab=lab.display_name(language), contact=lab.contact_email)
+        return Answer(text, (), False, language)
 
 
 def _prepend(answer: Answer, note: str) -> Answer:

@@ -45,9 +45,24 @@ def _quotable(sentence: str) -> bool:
     return len(sentence) >= 25 or (len(sentence) >= 8 and bool(T.CJK_RUN.search(sentence)))
 
 
+def _merge_small(sections: list[tuple[str, list[str]]], chunk_chars: int) -> list[tuple[str, list[str]]]:
+    """Join neighbouring short sections (keeping their headings in the text) so that a
+    one-line section does not become a tiny chunk that wins every dense search."""
+    merged: list[tuple[str, list[str]]] = []
+    for path, paras in sections:
+        if merged:
+            prev_path, prev_paras = merged[-1]
+            if len("\n\n".join(prev_paras + paras)) + len(path) < chunk_chars:
+                heading = "#### " + (path.rsplit(" > ", 1)[-1] if path else "")
+                merged[-1] = (" / ".join(p for p in (prev_path, path) if p), prev_paras + [heading] + paras)
+                continue
+        merged.append((path, list(paras)))
+    return merged
+
+
 def split(text: str, *, title: str, chunk_chars: int) -> list[Piece]:
     pieces: list[Piece] = []
-    for section, paras in _sections(text, title):
+    for section, paras in _merge_small(_sections(text, title), chunk_chars):
         # Paragraphs too long for one chunk are broken at sentence boundaries.
         units: list[str] = []
         for para in paras:
@@ -68,5 +83,5 @@ def split(text: str, *, title: str, chunk_chars: int) -> list[Piece]:
 
 def _piece(section: str, units: list[str]) -> Piece:
     body = "\n\n".join(units)
-    sents = tuple(s for u in units for s in T.sentences(u) if _quotable(s))
+    sents = tuple(s for u in units if not u.startswith("#") for s in T.sentences(u) if _quotable(s))
     return Piece(section=section, text=body, sentences=sents)

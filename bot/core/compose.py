@@ -24,12 +24,20 @@ from bot.core.types import Answer, Source
 
 # topic -> words that mark it, in questions and in evidence alike.
 SENSITIVE = {
-    "pay": re.compile(r"salar|\bpay\b|\bpaid\b|wage|compensation|remunerat|stipend|income|薪|工资|待遇|报酬|收入", re.I),
+    "pay": re.compile(r"salar|\bpay\b|\bpaid\b|\bearn|wage|compensation|remunerat|stipend|income|薪|工资|待遇|报酬|收入",
+                      re.I),
     "visa": re.compile(r"\bvisas?\b|work permit|residence permit|immigra|签证|工作许可|居留", re.I),
     "deadline": re.compile(r"deadline|due date|closing date|last day to apply|截止|最晚", re.I),
     "housing": re.compile(r"housing|accommodation|apartment|relocat|dormitor|住房|宿舍|公寓|安家", re.I),
     "benefits": re.compile(r"benefit|insurance|pension|vacation|leave days|福利|保险|假期", re.I),
+    "stock": re.compile(r"\bstocks?\b|\bshares\b|share price|股票|股价", re.I),
 }
+
+# "Which areas...", "list the...", "哪些": answers that enumerate deserve a nudge.
+_LIST_QUESTION = re.compile(
+    r"\b(which|what)\b.*\b(areas|fields|topics|partners|positions|roles|programs|programmes|facilities|kinds|types)\b"
+    r"|\blist\b|哪些", re.I)
+_LIST_BONUS = 0.03
 
 # Units whose figures must agree across documents; a disagreement is shown, not hidden.
 _QUANTITY = re.compile(
@@ -60,10 +68,21 @@ def _quantities(text: str) -> dict[str, float]:
     return out
 
 
-def _rank(question: str, retrieval: Retrieval, sentences: list[Sentence], lexical: LexicalIndex) -> list[Evidence]:
+def _is_enumeration(sentence: str) -> bool:
+    return sentence.count(",") + sentence.count("、") >= 3 or "\n" in sentence
+
+
+def _rank(question: str, retrieval: Retrieval, sentences: list[Sentence], lexical: LexicalIndex,
+          focus: np.ndarray | None) -> list[Evidence]:
+    """Score sentences by cosine to the question plus IDF-weighted word overlap.
+
+    `focus` is the embedding of a follow-up as typed ("where is it?"): averaged in, so
+    the sentence that answers *this* turn beats those that answered the previous one.
+    """
     hit_of = {h.chunk.id: h for h in retrieval.relevant}
     q_tokens = set(T.tokens(question))
     weight = sum(lexical.idf(t) for t in q_tokens) or 1.0
+    wants_list = bool(_LIST_QUESTION.search(question))
     scored = []
     for s in sentences:
         hit = hit_of.get(s.chunk_id)
@@ -71,7 +90,10 @@ def _rank(question: str, retrieval: Retrieval, sentences: list[Sentence], lexica
             continue
         overlap = sum(lexical.idf(t) for t in q_tokens & set(T.tokens(s.text))) / weight
         cosine = float(np.dot(s.vector, retrieval.query_vector))
-        scored.append(Evidence(s, hit, cosine + _LEXICAL_WEIGHT * overlap))
+        if focus is not None:
+            cosine = (cosine + float(np.dot(s.vector, focus))) / 2
+        bonus = _LIST_BONUS if wants_list and _is_enumeration(s.text) else 0.0
+        scored.append(Evidence(s, hit, cosine + _LEXICAL_WEIGHT * overlap + bonus))
     return sorted(scored, key=lambda e: -e.score)
 
 
@@ -126,7 +148,10 @@ def _render(evidence: list[Evidence], language: str, lab: str) -> tuple[str, tup
         last_of_group = i + 1 == len(ordered) or ordered[i + 1].path != ev.path
         body = ev.sentence.text.rstrip()
         parts.append(f"{body} [{numbers[ev.path]}]" if last_of_group else body)
-    joiner = "\n\n" if any("\n" in p for p in parts) else " "
+    if any("\n" in p for p in parts):
+        joiner = "\n\n"
+    else:  # Chinese sentences run on without spaces
+        joiner = "" if all(T.language(p) == "zh" for p in parts) else " "
     text = joiner.join(parts)
     intro = M.say("evidence_intro", language, lab=lab)
     if intro:
@@ -137,7 +162,7 @@ def _render(evidence: list[Evidence], language: str, lab: str) -> tuple[str, tup
 
 
 def refusal(language: str, settings: Settings, topic: str | None = None) -> Answer:
-    lab, contact = settings.lab.name, settings.lab.contact_email
+    lab, contact = settings.lab.display_name(language), settings.lab.contact_email
     if topic:
         text = M.say("refusal_topic", language, lab=lab, contact=contact, topic=M.topic_name(topic, language))
     else:
@@ -146,10 +171,10 @@ def refusal(language: str, settings: Settings, topic: str | None = None) -> Answ
 
 
 def compose(question: str, *, language: str, retrieval: Retrieval, sentences: list[Sentence],
-            lexical: LexicalIndex, settings: Settings) -> Answer:
+            lexical: LexicalIndex, settings: Settings, focus: np.ndarray | None = None) -> Answer:
     if not retrieval.relevant:
         return refusal(language, settings)
-    ranked = _rank(question, retrieval, sentences, lexical)
+    ranked = _rank(question, retrieval, sentences, lexical, focus)
     if not ranked:
         return refusal(language, settings)
 
@@ -162,10 +187,15 @@ def compose(question: str, *, language: str, retrieval: Retrieval, sentences: li
         if not on_topic:
             return refusal(language, settings, topic=topics[0])
         ranked = on_topic
+    elif ranked[0].hit.chunk.handoff:
+        # The "where to ask" page is the closest match to something it does not cover.
+        return refusal(language, settings)
+    # A hand-off page's sentences only ever answer alongside each other, never mixed into facts.
+    ranked = [e for e in ranked if e.hit.chunk.handoff == ranked[0].hit.chunk.handoff]
 
     chosen = _select(ranked, settings)
     conflicting = _conflicts(chosen, ranked)
-    text, sources = _render(chosen + conflicting, language, settings.lab.name)
+    text, sources = _render(chosen + conflicting, language, settings.lab.display_name(language))
     if conflicting:
         text += "\n\n" + M.say("conflict", language)
     handoff = chosen[0].hit.chunk.handoff

@@ -27,7 +27,7 @@ from bot.errors import StoreError
 _log = logging.getLogger(__name__)
 
 # Bump when loading/chunking changes, so every file is re-indexed once.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "3"
 
 
 @dataclass

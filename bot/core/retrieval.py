@@ -65,7 +65,8 @@ class Retriever:
         """Rebuild the lexical index after the store changed (one assignment: readers never see half)."""
         self.lexical = LexicalIndex(self.store.all_chunks())
 
-    def search(self, query: str) -> Retrieval:
+    def search(self, query: str, *, k: int | None = None) -> Retrieval:
+        """Top-k passages for `query` (k defaults to the configured top_k)."""
         s = self.settings
         qvec = self.embedder.embed_queries([query])[0]
         dense = self.store.query(qvec, s.candidates)
@@ -82,7 +83,7 @@ class Retriever:
         if missing:  # lexical-only hits: their stored vectors give the dense similarity too
             similarity.update({cid: float(v @ qvec) for cid, v in self.store.vectors(missing).items()})
 
-        ranked = sorted(fused, key=lambda cid: -fused[cid])[: s.top_k]
+        ranked = sorted(fused, key=lambda cid: -fused[cid])[: k or s.top_k]
         hits = tuple(Hit(chunks[cid], fused[cid], similarity[cid]) for cid in ranked)
         relevant = tuple(h for h in hits if h.similarity >= self.min_similarity)
         return Retrieval(qvec, hits, relevant)

@@ -1,0 +1,224 @@
+"""`python -m bot eval`: measured answer quality on a question set.
+
+Scores retrieval (file-level recall@1/3/5, MRR), answers (key facts present), citations
+(each cited passage really holds what it is cited for), refusals (precision and recall)
+and safety (no invented figures, nothing from `must_not`), per category and overall.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import yaml
+
+from bot import messages as M
+from bot.core import text as T
+from bot.core.assistant import Assistant
+from bot.core.conversation import Turn, standalone
+from bot.core.types import Answer, Question
+from bot.errors import BotError
+
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+_CITED = re.compile(r"(.*?)\s*\[(\d+)\]", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    id: str
+    category: str
+    question: str
+    expect: str = "answer"                           # or "refuse"
+    facts: tuple[tuple[str, ...], ...] = ()          # each fact: accepted spellings
+    documents: tuple[str, ...] = ()                  # file names that hold the facts
+    must_not: tuple[str, ...] = ()
+    history: tuple[str, ...] = ()
+
+
+@dataclass
+class Result:
+    q: EvalQuestion
+    answer: Answer
+    ranked_files: list[str]
+    facts_ok: bool
+    citations_ok: int
+    citations: int
+    invented: list[str] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+
+    @property
+    def refused(self) -> bool:
+        return not self.answer.grounded
+
+    @property
+    def rank(self) -> int | None:
+        """1-based rank of the first expected document, None when not retrieved."""
+        for i, f in enumerate(self.ranked_files, 1):
+            if f in self.q.documents:
+                return i
+        return None
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise BotError(f"cannot read questions from {path}: {e}") from e
+    if not isinstance(raw, list):
+        raise BotError(f"{path}: expected a list of questions")
+    out = []
+    for i, item in enumerate(raw):
+        try:
+            out.append(EvalQuestion(
+                id=str(item["id"]), category=str(item["category"]), question=str(item["question"]),
+                expect=str(item.get("expect", "answer")),
+                facts=tuple(tuple(str(f).split("|")) for f in item.get("facts", [])),
+                documents=tuple(str(d) for d in item.get("documents", [])),
+                must_not=tuple(str(m) for m in item.get("must_not", [])),
+                history=tuple(str(h) for h in item.get("history", [])),
+            ))
+        except (KeyError, TypeError) as e:
+            raise BotError(f"{path}: question #{i + 1} needs id, category and question ({e})") from e
+        if out[-1].expect not in ("answer", "refuse"):
+            raise BotError(f"{path}: question '{out[-1].id}': expect must be 'answer' or 'refuse'")
+    return out
+
+
+def _norm(s: str) -> str:
+    return " ".join(s.lower().split())
+
+
+def _contains(haystack: str, needle: str) -> bool:
+    return _norm(needle) in _norm(haystack)
+
+
+def _framing_texts(assistant: Assistant) -> set[str]:
+    lab = assistant.settings.lab
+    return {_norm(M.say(k, lang, lab=lab.display_name(lang))) for k in ("evidence_intro", "quoted_note")
+            for lang in ("en", "zh")} - {""}
+
+
+def _check_citations(answer: Answer, docs: dict[str, str], framing: set[str],
+                     facts: tuple[tuple[str, ...], ...]) -> tuple[int, int]:
+    """(correct, total) cited segments: every quoted sentence and fact is in the cited document."""
+    by_n = {s.n: docs.get(s.path, "") for s in answer.sources}
+    correct = total = 0
+    for segment, n in _CITED.findall(answer.text):
+        total += 1
+        doc = by_n.get(int(n))
+        if not doc:
+            continue
+        quoted = [p for p in T.paragraphs(segment) if _norm(p) not in framing]
+        sentences = [s for p in quoted for s in T.sentences(p)]
+        facts_here = [alt for fact in facts for alt in fact if _contains(segment, alt)]
+        if sentences and all(_contains(doc, s) for s in sentences) and all(_contains(doc, f) for f in facts_here):
+            correct += 1
+    return correct, total
+
+
+def run(assistant: Assistant, questions: list[EvalQuestion]) -> list[Result]:
+    docs: dict[str, str] = {}
+    for chunk in assistant.store.all_chunks():
+        docs[chunk.path] = docs.get(chunk.path, "") + "\n" + chunk.text
+    framing = _framing_texts(assistant)
+    results = []
+    for q in questions:
+        conversation = f"eval:{q.id}:{uuid.uuid4().hex[:8]}"
+        turns = []
+        for earlier in q.history:  # replay the conversation so follow-up memory is exercised
+            assistant.answer_sync(Question(text=earlier, user="eval", conversation=conversation, platform="eval"))
+            turns.append(Turn(earlier, standalone(earlier, turns), 0.0))
+        answer = assistant.answer_sync(Question(text=q.question, user="eval", conversation=conversation,
+                                                platform="eval"))
+        retrieval = assistant.retriever.search(standalone(q.question, turns), k=max(5, assistant.settings.retrieval.top_k))
+        ranked_files: list[str] = []
+        for hit in retrieval.hits:
+            name = PurePosixPath(hit.chunk.path).name
+            if name not in ranked_files:
+                ranked_files.append(name)
+        facts_ok = bool(q.facts) and all(any(_contains(answer.text, alt) for alt in fact) for fact in q.facts)
+        ok, total = _check_citations(answer, docs, framing, q.facts)
+        cited = " ".join(docs.get(s.path, "") for s in answer.sources)
+        invented = [n for n in _NUMBER.findall(re.sub(r"\[\d+\]", "", answer.text))
+                    if n not in cited and n not in q.question and n not in assistant.settings.lab.contact_email]
+        violations = [m for m in q.must_not if _contains(answer.text, m)]
+        results.append(Result(q, answer, ranked_files, facts_ok, ok, total, invented, violations))
+    return results
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return num / den if den else None
+
+
+def summarize(results: list[Result]) -> dict[str, dict[str, float | int | None]]:
+    groups: dict[str, list[Result]] = {}
+    for r in results:
+        groups.setdefault(r.q.category, []).append(r)
+    groups["overall"] = results
+    out = {}
+    for name, rs in groups.items():
+        answerable = [r for r in rs if r.q.expect == "answer" and r.q.documents]
+        ranks = [r.rank for r in answerable]
+        refused = [r for r in rs if r.refused]
+        should_refuse = [r for r in rs if r.q.expect == "refuse"]
+        latencies = [r.answer.timings.get("total_ms", 0.0) for r in rs]
+        out[name] = {
+            "n": len(rs),
+            "recall@1": _ratio(sum(1 for k in ranks if k and k <= 1), len(ranks)),
+            "recall@3": _ratio(sum(1 for k in ranks if k and k <= 3), len(ranks)),
+            "recall@5": _ratio(sum(1 for k in ranks if k and k <= 5), len(ranks)),
+            "mrr": _ratio(sum(1 / k for k in ranks if k), len(ranks)),
+            "fact_accuracy": _ratio(sum(r.facts_ok for r in rs if r.q.expect == "answer" and r.q.facts),
+                                    sum(1 for r in rs if r.q.expect == "answer" and r.q.facts)),
+            "citation_accuracy": _ratio(sum(r.citations_ok for r in rs), sum(r.citations for r in rs)),
+            "refusal_precision": _ratio(sum(1 for r in refused if r.q.expect == "refuse"), len(refused)),
+            "refusal_recall": _ratio(sum(1 for r in should_refuse if r.refused), len(should_refuse)),
+            "invented": sum(len(r.invented) + len(r.violations) for r in rs)
+                        + sum(1 for r in should_refuse if not r.refused),
+            "p50_ms": statistics.median(latencies) if latencies else None,
+            "p95_ms": _percentile(latencies, 95),
+        }
+    return out
+
+
+def _percentile(values: list[float], pct: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+_COLUMNS = ("n", "recall@1", "recall@3", "recall@5", "mrr", "fact_accuracy", "citation_accuracy",
+            "refusal_precision", "refusal_recall", "invented", "p50_ms", "p95_ms")
+
+
+def table(summary: dict) -> str:
+    def cell(v):
+        if v is None:
+            return "–"
+        return f"{v:.2f}" if isinstance(v, float) else str(v)
+
+    lines = ["| category | " + " | ".join(_COLUMNS) + " |", "|---" * (len(_COLUMNS) + 1) + "|"]
+    for name, row in summary.items():
+        lines.append(f"| {name} | " + " | ".join(cell(row[c]) for c in _COLUMNS) + " |")
+    return "\n".join(lines)
+
+
+def report(results: list[Result], summary: dict, *, corpus: str, model: str) -> str:
+    failures = [r for r in results if (r.q.expect == "answer" and r.q.facts and not r.facts_ok)
+                or (r.q.expect == "refuse" and not r.refused) or r.invented or r.violations
+                or r.citations_ok < r.citations]
+    lines = [f"# Evaluation: {corpus}", "", f"Embedding model: `{model}`; {len(results)} questions.", "",
+             table(summary), "", "## Misses", ""]
+    for r in failures:
+        lines.append(f"- **{r.q.id}** ({r.q.category}) {r.q.question!r}: expected {r.q.expect}, "
+                     f"grounded={r.answer.grounded}, retrieved {r.ranked_files[:3]}"
+                     + (f", invented {r.invented}" if r.invented else "")
+                     + (f", must-not {r.violations}" if r.violations else ""))
+        lines.append(f"  - answer: {' '.join(r.answer.text.split())[:300]}")
+    if not failures:
+        lines.append("None.")
+    return "\n".join(lines) + "\n"
