@@ -133,7 +133,8 @@ def run(assistant: Assistant, questions: list[EvalQuestion]) -> list[Result]:
             turns.append(Turn(earlier, standalone(earlier, turns), 0.0))
         answer = assistant.answer_sync(Question(text=q.question, user="eval", conversation=conversation,
                                                 platform="eval"))
-        retrieval = assistant.retriever.search(standalone(q.question, turns), k=max(5, assistant.settings.retrieval.top_k))
+        retrieval = assistant.retriever.search(standalone(q.question, turns), language=answer.language,
+                                               k=max(5, assistant.settings.retrieval.top_k))
         ranked_files: list[str] = []
         for hit in retrieval.hits:
             name = PurePosixPath(hit.chunk.path).name

@@ -66,7 +66,7 @@ class Assistant:
 
         query = _THE_LAB.sub(self.settings.lab.name, standalone(text, self.memory.recent(question.conversation)))
         self.memory.add(question.conversation, text, query)
-        retrieval = self.retriever.search(query)
+        retrieval = self.retriever.search(query, language=language)
         retrieved = time.perf_counter()
         sentences = self.store.sentences_for([h.chunk.id for h in retrieval.relevant])
         focus = self.embedder.embed_queries([text])[0] if query != text and retrieval.relevant else None

@@ -46,6 +46,7 @@ _UNIT = {"hectare": "ha", "hectares": "ha", "公顷": "ha", "acre": "acre", "acr
 
 _LEXICAL_WEIGHT = 0.10   # how much exact term overlap adds to a sentence's cosine
 _MARGIN = 0.035          # sentences this close to the best one are quoted too
+_FOCUS_WEIGHT = 0.7      # a follow-up's own words vs. the conversation's, when scoring sentences
 _TOPIC_FLOOR = 0.05      # a topic sentence may sit this far below the relevance threshold
 
 
@@ -76,7 +77,7 @@ def _rank(question: str, retrieval: Retrieval, sentences: list[Sentence], lexica
           focus: np.ndarray | None) -> list[Evidence]:
     """Score sentences by cosine to the question plus IDF-weighted word overlap.
 
-    `focus` is the embedding of a follow-up as typed ("where is it?"): averaged in, so
+    `focus` is the embedding of a follow-up as typed ("where is it?"): weighted in, so
     the sentence that answers *this* turn beats those that answered the previous one.
     """
     hit_of = {h.chunk.id: h for h in retrieval.relevant}
@@ -91,7 +92,7 @@ def _rank(question: str, retrieval: Retrieval, sentences: list[Sentence], lexica
         overlap = sum(lexical.idf(t) for t in q_tokens & set(T.tokens(s.text))) / weight
         cosine = float(np.dot(s.vector, retrieval.query_vector))
         if focus is not None:
-            cosine = (cosine + float(np.dot(s.vector, focus))) / 2
+            cosine = (1 - _FOCUS_WEIGHT) * cosine + _FOCUS_WEIGHT * float(np.dot(s.vector, focus))
         bonus = _LIST_BONUS if wants_list and _is_enumeration(s.text) else 0.0
         scored.append(Evidence(s, hit, cosine + _LEXICAL_WEIGHT * overlap + bonus))
     return sorted(scored, key=lambda e: -e.score)

