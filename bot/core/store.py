@@ -8,7 +8,6 @@ is refused, because its vectors would be compared against meaningless neighbours
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -17,8 +16,6 @@ import numpy as np
 from bot.config import Settings
 from bot.core.types import Chunk
 from bot.errors import EmptyIndexError, IndexMismatchError, StoreError
-
-_log = logging.getLogger(__name__)
 
 _BATCH = 500
 
