@@ -18,7 +18,7 @@ import yaml
 from bot import messages as M
 from bot.core import text as T
 from bot.core.assistant import Assistant
-from bot.core.conversation import Turn, standalone
+from bot.core.conversation import Turn
 from bot.core.types import Answer, Question
 from bot.errors import BotError
 
@@ -130,10 +130,10 @@ def run(assistant: Assistant, questions: list[EvalQuestion]) -> list[Result]:
         turns = []
         for earlier in q.history:  # replay the conversation so follow-up memory is exercised
             assistant.answer_sync(Question(text=earlier, user="eval", conversation=conversation, platform="eval"))
-            turns.append(Turn(earlier, standalone(earlier, turns), 0.0))
+            turns.append(Turn(earlier, assistant.search_query(earlier, turns), 0.0))
         answer = assistant.answer_sync(Question(text=q.question, user="eval", conversation=conversation,
                                                 platform="eval"))
-        retrieval = assistant.retriever.search(standalone(q.question, turns), language=answer.language,
+        retrieval = assistant.retriever.search(assistant.search_query(q.question, turns), language=answer.language,
                                                k=max(5, assistant.settings.retrieval.top_k))
         ranked_files: list[str] = []
         for hit in retrieval.hits:

@@ -57,6 +57,17 @@ def kb_assistant(kb_settings, embedder) -> Assistant:
     return Assistant(kb_settings, store=store, embedder=embedder)
 
 
+def indexed_kb(tmp: Path, embedder, files: dict[str, str]) -> Settings:
+    """Write `files` under tmp/kb, index them into tmp/index, and return the settings."""
+    for name, text in files.items():
+        path = tmp / "kb" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    settings = settings_for(tmp, knowledge=["kb"])
+    ingest(settings, store=Store(settings), embedder=embedder, progress=False)
+    return settings
+
+
 def run_cli(*args: str, cwd: Path, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess:
     """`python -m bot ...` in a real subprocess, as a user would run it."""
     full_env = {k: v for k, v in os.environ.items() if k not in _SECRETS}

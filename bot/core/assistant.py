@@ -11,7 +11,7 @@ from bot import messages as M
 from bot.config import Settings
 from bot.core import text as T
 from bot.core.compose import compose
-from bot.core.conversation import ConversationMemory, standalone
+from bot.core.conversation import ConversationMemory, Turn, standalone
 from bot.core.embeddings import Embedder, load_embedder
 from bot.core.retrieval import Retriever
 from bot.core.store import Store
@@ -64,7 +64,7 @@ class Assistant:
             self.memory.clear(question.conversation)
             return Answer(M.say("new_conversation", language), (), False, language)
 
-        query = _THE_LAB.sub(self.settings.lab.name, standalone(text, self.memory.recent(question.conversation)))
+        query = self.search_query(text, self.memory.recent(question.conversation))
         self.memory.add(question.conversation, text, query)
         retrieval = self.retriever.search(query, language=language)
         retrieved = time.perf_counter()
@@ -80,6 +80,10 @@ class Assistant:
                    "total_ms": round((done - started) * 1000, 2)}
         _log.debug("answered %s in %.1f ms (grounded=%s)", question.user, timings["total_ms"], answer.grounded)
         return Answer(answer.text, answer.sources, answer.grounded, answer.language, timings)
+
+    def search_query(self, text: str, history: list[Turn]) -> str:
+        """What is searched for `text`: a follow-up joined to its context, "the lab" named."""
+        return _THE_LAB.sub(self.settings.lab.name, standalone(text, history))
 
     def _help(self, language: str) -> Answer:
         lab = self.settings.lab

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -39,7 +39,6 @@ class Document:
     url: str = ""
     updated: str = ""
     handoff: bool = False          # a page that says where to ask, not facts to quote
-    extra: dict = field(default_factory=dict)
 
 
 def load(path: Path, key: str) -> Document:
@@ -99,7 +98,6 @@ def _load_markdown(text: str, key: str) -> Document:
         url=str(meta.get("url") or ""),
         updated=str(meta.get("updated") or ""),
         handoff=bool(meta.get("handoff", False)),
-        extra={k: v for k, v in meta.items() if k not in {"title", "topic", "url", "updated", "handoff"}},
     )
 
 
