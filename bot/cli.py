@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="interactive console conversation")
     chat.add_argument("--store", type=Path, help=store_help)
 
+    dc = sub.add_parser("discord", help="run the Discord bot (token from DISCORD_TOKEN)")
+    dc.add_argument("--invite-url", action="store_true", help="print the URL that adds the bot to a server, and exit")
+    dc.add_argument("--store", type=Path, help=store_help)
+
     ev = sub.add_parser("eval", help="measure retrieval and answer quality on a question set")
     ev.add_argument("--questions", type=Path, help="question file (default: tests/eval/questions.yaml)")
     ev.add_argument("--store", type=Path, help=store_help)
@@ -119,6 +123,30 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _env_secret(name: str, purpose: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise BotError(f"{name} is not set: {purpose}. Put it in the environment (or the .env file "
+                       f"docker compose reads), never in config.toml")
+    return value
+
+
+def _discord(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.adapters import discord_adapter
+
+    token = _env_secret("DISCORD_TOKEN", "the bot token from the Discord Developer Portal (your application → Bot)")
+    if args.invite_url:
+        print(discord_adapter.invite_url(settings, token))
+        return 0
+    assistant = _assistant(settings, auto_index=not args.store)
+    print("connecting to Discord… (Ctrl-C to stop)", file=sys.stderr)
+    try:
+        asyncio.run(discord_adapter.serve(assistant, settings, token))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        pass
+    return 0
+
+
 def _eval(settings: Settings, args: argparse.Namespace) -> int:
     from bot import evaluation
 
@@ -137,7 +165,8 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+    serving = args.command in ("discord", "slack")  # long-running: say what happens
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO if serving else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     # No model hub is ever needed; without this a stray hub lookup can hang for a minute.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -151,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
             return _chat(settings, args)
         if args.command == "eval":
             return _eval(settings, args)
+        if args.command == "discord":
+            return _discord(settings, args)
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)
         return 2

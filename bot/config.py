@@ -77,6 +77,26 @@ class AnswerSettings:
 class ChatSettings:
     max_question_chars: int = _opt(1000, "longer questions are cut to this length, with a note", minimum=20, maximum=20000)
     memory_turns: int = _opt(6, "recent turns remembered per conversation for follow-ups; 0 disables", minimum=0, maximum=100)
+    rate_limit_messages: int = _opt(8, "messages one user may send per window; 0 disables the limit", minimum=0, maximum=10000)
+    rate_limit_seconds: int = _opt(60, "length of the rate-limit window in seconds", minimum=1, maximum=86400)
+
+
+@dataclass(frozen=True)
+class DiscordSettings:
+    reply_in_thread: bool = _opt(False, "answer in a new thread on the question instead of a reply")
+    answer_channels: tuple[str, ...] = _opt([], "channel IDs where the bot answers every message, no mention needed")
+    ignore_channels: tuple[str, ...] = _opt([], "channel IDs where the bot never answers")
+    command_guilds: tuple[str, ...] = _opt([], "server IDs to register slash commands in at once; empty = global")
+    application_id: str = _opt("", "application ID for --invite-url; empty reads it from DISCORD_TOKEN")
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    host: str = _opt("0.0.0.0", "HTTP mode: address to listen on")
+    port: int = _opt(3000, "HTTP mode: port to listen on", minimum=1, maximum=65535)
+    follow_threads: bool = _opt(True, "answer later messages in a thread the bot answered, without a new mention")
+    ask_visibility: str = _opt("ephemeral", "who sees /ask answers", choices=("ephemeral", "in_channel"))
+    feedback_db: str = _opt("feedback.sqlite3", "SQLite file for helpful / not helpful clicks, relative to the config file")
 
 
 @dataclass(frozen=True)
@@ -89,6 +109,8 @@ class Settings:
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)
     chat: ChatSettings = field(default_factory=ChatSettings)
+    discord: DiscordSettings = field(default_factory=DiscordSettings)
+    slack: SlackSettings = field(default_factory=SlackSettings)
 
     def resolve(self, path: str) -> Path:
         """A path from the config, relative to the config file's folder."""
@@ -110,7 +132,7 @@ class Settings:
 _SECTION_CLASSES = {
     "lab": LabSettings, "knowledge": KnowledgeSettings, "store": StoreSettings,
     "embeddings": EmbeddingSettings, "retrieval": RetrievalSettings,
-    "answer": AnswerSettings, "chat": ChatSettings,
+    "answer": AnswerSettings, "chat": ChatSettings, "discord": DiscordSettings, "slack": SlackSettings,
 }
 
 
@@ -124,9 +146,10 @@ def _check_value(key: str, value: Any, default: Any, meta: dict) -> Any:
     """Return the value converted to the default's type, or raise naming the key."""
     expected = type(default)
     if isinstance(default, tuple):
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        # IDs may be written as numbers or strings; both are kept as strings.
+        if not isinstance(value, list) or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
             raise ConfigError(f"{key}: expected a list of strings, got {value!r} ({meta['help']})")
-        value = tuple(value)
+        value = tuple(str(v) for v in value)
     elif expected is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     elif not isinstance(value, expected) or isinstance(value, bool) != isinstance(default, bool):

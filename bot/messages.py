@@ -49,10 +49,24 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "OK, starting over: earlier questions in this conversation are forgotten.",
         "zh": "好的，重新开始：之前的对话内容已清除。",
     },
+    "sources": {"en": "Sources", "zh": "来源"},
+    "rate_limited": {
+        "en": "You're sending questions faster than I can keep up with. Please wait about {seconds} seconds "
+              "and ask again.",
+        "zh": "您的提问有点快，请大约 {seconds} 秒后再问。",
+    },
     "error": {
         "en": "Sorry, something went wrong while I was answering. Please try again in a moment, or write to {contact}.",
         "zh": "抱歉，回答时出现了问题。请稍后再试，或发邮件至 {contact}。",
     },
+}
+
+# What the platforms' shortcut commands (/positions, /about, /apply) ask the knowledge base.
+SHORTCUT_QUESTIONS: dict[str, dict[str, str]] = {
+    "positions": {"en": "Which research fields is {lab} recruiting in, and for which positions?",
+                  "zh": "{lab}在哪些研究方向招聘？招聘哪些岗位？"},
+    "about": {"en": "What is {lab}, who founded it and where is it?", "zh": "{lab}是什么机构？由谁创办？在哪里？"},
+    "apply": {"en": "How do I apply, and whom do I contact?", "zh": "如何申请？应该联系谁？"},
 }
 
 # Names of the topics the bot never answers from general knowledge (see compose.SENSITIVE).
@@ -69,6 +83,11 @@ TOPIC_NAMES: dict[str, dict[str, str]] = {
 def say(key: str, lang: str, **values: object) -> str:
     texts = _TEXTS[key]
     return texts.get(lang, texts["en"]).format(**values)
+
+
+def shortcut_question(command: str, lang: str, lab: str) -> str:
+    texts = SHORTCUT_QUESTIONS[command]
+    return texts.get(lang, texts["en"]).format(lab=lab)
 
 
 def topic_name(topic: str, lang: str) -> str:

@@ -74,3 +74,28 @@ def run_cli(*args: str, cwd: Path, stdin: str = "", env: dict | None = None) -> 
     full_env.update({"HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}, **(env or {}))
     return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, input=stdin, capture_output=True,
                           text=True, env=full_env, timeout=300)
+
+
+def fresh_assistant(base: Assistant, *, embedder=None, **sections) -> Assistant:
+    """A new Assistant on `base`'s index (own memory and rate limiter), with settings changed:
+    fresh_assistant(kb_assistant, chat={"rate_limit_messages": 2})."""
+    settings = base.settings
+    for name, values in sections.items():
+        settings = replace(settings, **{name: replace(getattr(settings, name), **values)})
+    return Assistant(settings, store=base.store, embedder=embedder or base.embedder)
+
+
+class FailingEmbedder:
+    """The real embedder, except that it fails on questions containing `trigger` (fault injection)."""
+
+    def __init__(self, real, trigger: str = "EXPLODE"):
+        self._real = real
+        self.trigger = trigger
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+    def embed_queries(self, texts):
+        if any(self.trigger in t for t in texts):
+            raise RuntimeError("simulated embedding failure")
+        return self._real.embed_queries(texts)

@@ -15,7 +15,7 @@ def render(answer: Answer) -> str:
     lines = [answer.text]
     if answer.sources:
         lines.append("")
-        lines.append("Sources:")
+        lines.append(M.say("sources", answer.language) + ":")
         for s in answer.sources:
             where = f"{s.path} <{s.url}>" if s.url else s.path
             lines.append(f"  [{s.n}] {s.title} — {where}")

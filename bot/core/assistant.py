@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 import time
+from dataclasses import replace
 
 from bot import messages as M
 from bot.config import Settings
@@ -13,6 +15,7 @@ from bot.core import text as T
 from bot.core.compose import compose
 from bot.core.conversation import ConversationMemory, Turn, standalone
 from bot.core.embeddings import Embedder, load_embedder
+from bot.core.ratelimit import RateLimiter
 from bot.core.retrieval import Retriever
 from bot.core.store import Store
 from bot.core.types import Answer, Question
@@ -38,6 +41,7 @@ class Assistant:
         store.open_for_query(embedder.name)
         self.retriever = Retriever(store, embedder, settings.retrieval)
         self.memory = ConversationMemory(max_turns=settings.chat.memory_turns)
+        self.rate_limiter = RateLimiter(settings.chat.rate_limit_messages, settings.chat.rate_limit_seconds)
 
     @classmethod
     def open(cls, settings: Settings, *, embedder: Embedder | None = None) -> Assistant:
@@ -47,6 +51,19 @@ class Assistant:
         """Pick up a re-indexed store."""
         self.store.open_for_query(self.embedder.name)
         self.retriever.reload()
+
+    async def reply(self, question: Question) -> Answer:
+        """What a chat platform sends back: the answer, unless the user is over the rate limit;
+        any failure becomes a short apology (and a logged traceback), never an exception."""
+        language = T.language(question.text)
+        wait = self.rate_limiter.wait(question.user)
+        if wait:
+            return self._notice(M.say("rate_limited", language, seconds=math.ceil(wait)), language)
+        try:
+            return await self.answer(question)
+        except Exception:
+            _log.exception("could not answer a question from %s on %s", question.user, question.platform)
+            return self._notice(M.say("error", language, contact=self.settings.lab.contact_email), language)
 
     async def answer(self, question: Question) -> Answer:
         return await asyncio.to_thread(self.answer_sync, question)
@@ -62,7 +79,7 @@ class Assistant:
             return self._help(language)
         if _START_OVER.match(text):
             self.memory.clear(question.conversation)
-            return Answer(M.say("new_conversation", language), (), False, language)
+            return self._notice(M.say("new_conversation", language), language)
 
         query = self.search_query(text, self.memory.recent(question.conversation))
         self.memory.add(question.conversation, text, query)
@@ -79,7 +96,7 @@ class Assistant:
                    "compose_ms": round((done - retrieved) * 1000, 2),
                    "total_ms": round((done - started) * 1000, 2)}
         _log.debug("answered %s in %.1f ms (grounded=%s)", question.user, timings["total_ms"], answer.grounded)
-        return Answer(answer.text, answer.sources, answer.grounded, answer.language, timings)
+        return replace(answer, timings=timings)
 
     def search_query(self, text: str, history: list[Turn]) -> str:
         """What is searched for `text`: a follow-up joined to its context, "the lab" named."""
@@ -88,8 +105,12 @@ class Assistant:
     def _help(self, language: str) -> Answer:
         lab = self.settings.lab
         text = M.say("help", language, lab=lab.display_name(language), contact=lab.contact_email)
-        return Answer(text, (), False, language)
+        return self._notice(text, language)
+
+    @staticmethod
+    def _notice(text: str, language: str) -> Answer:
+        return Answer(text, (), grounded=False, language=language, notice=True)
 
 
 def _prepend(answer: Answer, note: str) -> Answer:
-    return Answer(f"{note}\n\n{answer.text}", answer.sources, answer.grounded, answer.language, answer.timings)
+    return replace(answer, text=f"{note}\n\n{answer.text}")

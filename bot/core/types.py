@@ -29,6 +29,7 @@ class Answer:
     sources: tuple[Source, ...]
     grounded: bool                  # False: refusal / hand-off, no facts asserted
     language: str                   # "en", "zh"
+    notice: bool = False            # the bot's own message (help, rate limit, error), not an answer
     timings: dict[str, float] = field(default_factory=dict, compare=False)
 
 

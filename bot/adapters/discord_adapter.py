@@ -1,0 +1,223 @@
+"""Discord adapter: DMs, mentions, listed channels and slash commands in; rendered answers out.
+
+It only translates: a Discord event becomes a `Question`, `Assistant.reply` answers it, and
+the `Answer` is rendered within Discord's limits. Rate limits, truncation, memory and
+apologies for failures all live in the core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import re
+import signal
+
+import discord
+from discord import app_commands
+
+from bot import messages as M
+from bot.adapters.split import split_text
+from bot.config import DiscordSettings, Settings
+from bot.core import text as T
+from bot.core.assistant import Assistant
+from bot.core.types import Answer, Question
+from bot.errors import BotError
+
+_log = logging.getLogger(__name__)
+
+MESSAGE_LIMIT = 2000  # characters in one Discord message
+_MENTION = re.compile(r"<@!?(\d+)>")
+_ANSWERED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
+
+
+def render(answer: Answer) -> str:
+    """The answer with its numbered sources; links in <> so Discord shows no preview cards."""
+    if not answer.sources:
+        return answer.text
+    lines = [answer.text, "", f"**{M.say('sources', answer.language)}**"]
+    lines += [f"[{s.n}] {s.title} — <{s.url}>" if s.url else f"[{s.n}] {s.title}" for s in answer.sources]
+    return "\n".join(lines)
+
+
+def intents(config: DiscordSettings) -> discord.Intents:
+    """Only what the bot uses. Discord sends the text of DMs and of messages that mention the
+    bot without the privileged Message Content intent; other channel messages need it."""
+    wanted = discord.Intents.none()
+    wanted.guilds = wanted.guild_messages = wanted.dm_messages = True
+    wanted.message_content = bool(config.answer_channels) or config.reply_in_thread
+    return wanted
+
+
+def conversation_key(channel: object, user_id: int, *, in_server: bool) -> str:
+    """Follow-up memory is per DM, per thread, or per person in a channel."""
+    if not in_server:
+        return f"discord:dm:{user_id}"
+    if getattr(channel, "type", None) in (discord.ChannelType.public_thread, discord.ChannelType.private_thread):
+        return f"discord:thread:{channel.id}"
+    return f"discord:channel:{channel.id}:{user_id}"
+
+
+class DiscordBot(discord.Client):
+    def __init__(self, assistant: Assistant, settings: Settings):
+        # Replies notify the candidate; nothing quoted from a document can ping anyone.
+        mentions = discord.AllowedMentions(everyone=False, users=False, roles=False, replied_user=True)
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # a text bot: no voice libraries
+        super().__init__(intents=intents(settings.discord), allowed_mentions=mentions)
+        self.assistant = assistant
+        self.config = settings.discord
+        self.lab = settings.lab
+        self.tree = app_commands.CommandTree(self)
+        self._add_commands()
+
+    # --- start-up -------------------------------------------------------------------------
+
+    async def setup_hook(self) -> None:
+        guilds = [discord.Object(int(g)) for g in self.config.command_guilds]
+        for guild in guilds:  # registered in these servers at once (global ones take up to an hour)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+        if not guilds:
+            await self.tree.sync()
+        _log.info("slash commands registered %s", f"in {len(guilds)} server(s)" if guilds else "globally")
+
+    async def on_ready(self) -> None:
+        _log.info("connected to Discord as %s (%s)", self.user, self.user.id if self.user else "?")
+
+    def _add_commands(self) -> None:
+        @self.tree.command(name="ask", description="Ask a question about the lab and its open positions")
+        @app_commands.describe(question="Your question, in English or Chinese")
+        async def ask(interaction: discord.Interaction, question: str) -> None:
+            await self._answer_interaction(interaction, question)
+
+        for name, description in (("positions", "Research areas and open positions"),
+                                   ("about", "What the lab is, who founded it, where it is"),
+                                   ("apply", "How to apply, and whom to contact")):
+            self.tree.command(name=name, description=description)(self._shortcut(name))
+
+        @self.tree.command(name="help", description="What this bot can answer")
+        async def help_(interaction: discord.Interaction) -> None:
+            await self._answer_interaction(interaction, "help")
+
+    def _shortcut(self, name: str):
+        async def command(interaction: discord.Interaction) -> None:
+            language = "zh" if str(interaction.locale).startswith("zh") else "en"
+            question = M.shortcut_question(name, language, self.lab.display_name(language))
+            await self._answer_interaction(interaction, question)
+        return command
+
+    # --- messages -------------------------------------------------------------------------
+
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot or message.type not in _ANSWERED_TYPES:
+            return  # itself, other bots, webhooks, system messages
+        text = self._addressed_text(message)
+        if text is None:
+            return
+        try:
+            channel = message.channel
+            if self.config.reply_in_thread and message.guild and not isinstance(channel, discord.Thread):
+                title = " ".join(text.split())[:90] or "Question"
+                channel = await message.create_thread(name=title, auto_archive_duration=1440)
+            conversation = conversation_key(channel, message.author.id, in_server=message.guild is not None)
+            question = Question(text, user=f"discord:{message.author.id}", conversation=conversation,
+                                platform="discord")
+            async with channel.typing():
+                answer = await self.assistant.reply(question)
+            reference = None if channel is not message.channel else message.to_reference(fail_if_not_exists=False)
+            await self._send(channel.send, render(answer), reference=reference)
+        except Exception:
+            _log.exception("could not answer Discord message %s", message.id)
+            await self._apologise(message.channel.send, text)
+
+    def _addressed_text(self, message: discord.Message) -> str | None:
+        """The question, with the bot's mention removed; None when the message is not for the bot."""
+        channel = message.channel
+        ids = {str(channel.id), str(getattr(channel, "parent_id", ""))}
+        if ids & set(self.config.ignore_channels):
+            return None
+        own_thread = isinstance(channel, discord.Thread) and channel.owner_id == self.user.id
+        if not (message.guild is None or self.user in message.mentions or own_thread
+                or ids & set(self.config.answer_channels)):
+            return None
+        return _MENTION.sub(lambda m: "" if int(m.group(1)) == self.user.id else m.group(0), message.content).strip()
+
+    # --- slash commands -------------------------------------------------------------------
+
+    async def _answer_interaction(self, interaction: discord.Interaction, text: str) -> None:
+        # Deferred first: Discord allows 3 seconds for the first response, answers may take longer.
+        try:
+            await interaction.response.defer(thinking=True)
+            conversation = conversation_key(interaction.channel, interaction.user.id,
+                                            in_server=interaction.guild_id is not None)
+            question = Question(text, user=f"discord:{interaction.user.id}", conversation=conversation,
+                                platform="discord")
+            answer = await self.assistant.reply(question)
+            await self._send(interaction.followup.send, render(answer))
+        except Exception:
+            _log.exception("could not answer Discord interaction %s", interaction.id)
+            await self._apologise(interaction.followup.send, text)
+
+    # --- sending --------------------------------------------------------------------------
+
+    @staticmethod
+    async def _send(send, text: str, *, reference: discord.MessageReference | None = None) -> None:
+        """Send `text` in as many messages as Discord's limit needs; the first one is the reply."""
+        for i, part in enumerate(split_text(text, MESSAGE_LIMIT)):
+            if i == 0 and reference is not None:
+                await send(part, reference=reference)
+            else:
+                await send(part)
+
+    async def _apologise(self, send, question_text: str) -> None:
+        try:
+            await send(M.say("error", T.language(question_text), contact=self.lab.contact_email))
+        except Exception:
+            _log.exception("could not send the apology either")
+
+
+# --- running ------------------------------------------------------------------------------
+
+def application_id(settings: Settings, token: str) -> str:
+    """The application ID from config, or from the token (its first part is the ID in base64)."""
+    if settings.discord.application_id:
+        return settings.discord.application_id
+    head = token.split(".", 1)[0]
+    try:
+        decoded = base64.b64decode(head + "=" * (-len(head) % 4)).decode("ascii")
+    except (ValueError, UnicodeDecodeError):
+        decoded = ""
+    if not decoded.isdigit():
+        raise BotError("cannot read the application ID from DISCORD_TOKEN; set [discord] application_id "
+                       "(Developer Portal → your application → General Information → Application ID)")
+    return decoded
+
+
+def invite_url(settings: Settings, token: str) -> str:
+    """OAuth2 URL that adds the bot with the fewest permissions it needs."""
+    permissions = discord.Permissions(view_channel=True, send_messages=True, send_messages_in_threads=True,
+                                      read_message_history=True,  # needed to reply to a message
+                                      create_public_threads=settings.discord.reply_in_thread)
+    return discord.utils.oauth_url(application_id(settings, token), permissions=permissions,
+                                   scopes=("bot", "applications.commands"))
+
+
+async def serve(assistant: Assistant, settings: Settings, token: str) -> None:
+    """Run until cancelled (Ctrl-C, SIGTERM); reconnects are handled by discord.py."""
+    client = DiscordBot(assistant, settings)
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    try:
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    except (NotImplementedError, RuntimeError):  # not on the main thread / not supported
+        pass
+    try:
+        async with client:
+            await client.start(token, reconnect=True)
+    except discord.LoginFailure as e:
+        raise BotError("Discord rejected the token in DISCORD_TOKEN; copy a fresh one from the Developer "
+                       "Portal (your application → Bot → Reset Token)") from e
+    except discord.PrivilegedIntentsRequired as e:
+        raise BotError("Discord refused the Message Content intent, which [discord] answer_channels or "
+                       "reply_in_thread needs: enable it in the Developer Portal (your application → Bot → "
+                       "Privileged Gateway Intents → Message Content Intent), or clear those settings") from e
