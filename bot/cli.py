@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -40,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     dc = sub.add_parser("discord", help="run the Discord bot (token from DISCORD_TOKEN)")
     dc.add_argument("--invite-url", action="store_true", help="print the URL that adds the bot to a server, and exit")
     dc.add_argument("--store", type=Path, help=store_help)
+
+    sl = sub.add_parser("slack", help="run the Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
+    sl.add_argument("--store", type=Path, help=store_help)
 
     ev = sub.add_parser("eval", help="measure retrieval and answer quality on a question set")
     ev.add_argument("--questions", type=Path, help="question file (default: tests/eval/questions.yaml)")
@@ -131,6 +135,23 @@ def _env_secret(name: str, purpose: str) -> str:
     return value
 
 
+def _serve(service) -> int:
+    """Run a bot until Ctrl-C or SIGTERM (docker stop), then shut it down cleanly."""
+    async def main() -> None:
+        task = asyncio.current_task()
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        except (NotImplementedError, RuntimeError):  # platforms without signal support
+            pass
+        await service
+
+    try:
+        asyncio.run(main())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        pass
+    return 0
+
+
 def _discord(settings: Settings, args: argparse.Namespace) -> int:
     from bot.adapters import discord_adapter
 
@@ -140,11 +161,25 @@ def _discord(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     assistant = _assistant(settings, auto_index=not args.store)
     print("connecting to Discord… (Ctrl-C to stop)", file=sys.stderr)
-    try:
-        asyncio.run(discord_adapter.serve(assistant, settings, token))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        pass
-    return 0
+    return _serve(discord_adapter.serve(assistant, settings, token))
+
+
+def _slack(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.adapters import slack_adapter
+
+    bot_token = _env_secret("SLACK_BOT_TOKEN", "the Bot User OAuth Token (xoxb-…) from your Slack app's "
+                                               "OAuth & Permissions page")
+    app_token = os.environ.get("SLACK_APP_TOKEN", "").strip()
+    signing_secret = "" if app_token else _env_secret(
+        "SLACK_SIGNING_SECRET", "HTTP mode needs the Signing Secret from your Slack app's Basic Information page "
+                                "(or set SLACK_APP_TOKEN to use Socket Mode instead)")
+    if not bot_token.startswith("xoxb-"):
+        raise BotError("SLACK_BOT_TOKEN should be a bot token starting with xoxb-")
+    if app_token and not app_token.startswith("xapp-"):
+        raise BotError("SLACK_APP_TOKEN should be an app-level token starting with xapp-")
+    assistant = _assistant(settings, auto_index=not args.store)
+    return _serve(slack_adapter.serve(assistant, settings, bot_token=bot_token, app_token=app_token,
+                                      signing_secret=signing_secret))
 
 
 def _eval(settings: Settings, args: argparse.Namespace) -> int:
@@ -182,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
             return _eval(settings, args)
         if args.command == "discord":
             return _discord(settings, args)
+        if args.command == "slack":
+            return _slack(settings, args)
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)
         return 2

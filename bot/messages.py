@@ -50,6 +50,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh": "好的，重新开始：之前的对话内容已清除。",
     },
     "sources": {"en": "Sources", "zh": "来源"},
+    "helpful": {"en": "Helpful", "zh": "有帮助"},
+    "not_helpful": {"en": "Not helpful", "zh": "没有帮助"},
+    "feedback_thanks": {"en": "Thanks, your feedback was recorded.", "zh": "谢谢，您的反馈已记录。"},
     "rate_limited": {
         "en": "You're sending questions faster than I can keep up with. Please wait about {seconds} seconds "
               "and ask again.",

@@ -99,3 +99,17 @@ class FailingEmbedder:
         if any(self.trigger in t for t in texts):
             raise RuntimeError("simulated embedding failure")
         return self._real.embed_queries(texts)
+
+
+LONG_QUESTION = "Which fields does the hiring plan cover?"
+
+
+def long_answer_assistant(tmp: Path, embedder) -> Assistant:
+    """An assistant whose answer to LONG_QUESTION is several thousand characters long."""
+    # Long sentences with different words, so none is dropped as a near-repeat of another.
+    doc = "---\ntitle: Long\n---\n# Fields\n\n" + "\n\n".join(
+        f"The hiring plan covers field {i} with the topics " + ", ".join(f"topic{i}x{j}" for j in range(90)) + "."
+        for i in range(8))
+    settings = indexed_kb(tmp, embedder, {"long.md": doc})
+    return fresh_assistant(Assistant(settings, store=Store(settings), embedder=embedder),
+                           answer={"max_sentences": 8, "max_chars": 10000}, retrieval={"top_k": 8})

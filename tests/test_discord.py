@@ -12,11 +12,9 @@ import yarl
 
 from bot.adapters import discord_adapter
 from bot.adapters.discord_adapter import MESSAGE_LIMIT, DiscordBot, render
-from bot.core.assistant import Assistant
-from bot.core.store import Store
 from bot.core.types import Question
 from bot.errors import BotError
-from conftest import FailingEmbedder, fresh_assistant, indexed_kb, run_cli
+from conftest import LONG_QUESTION, FailingEmbedder, fresh_assistant, long_answer_assistant, run_cli
 from fake_discord import BOT_USER, CHANNEL_ID, DM_CHANNEL_ID, OTHER_BOT, FakeDiscord
 
 
@@ -111,14 +109,8 @@ async def test_overlong_question_is_cut_with_a_note(fake, kb_assistant):
 
 
 async def test_long_answer_is_split_into_messages_that_lose_nothing(fake, tmp_path, embedder):
-    # Five long sentences with different words, so none is dropped as a near-repeat of another.
-    long_doc = "---\ntitle: Long\n---\n# Fields\n\n" + "\n\n".join(
-        f"The hiring plan covers field {i} with the topics " + ", ".join(f"topic{i}x{j}" for j in range(90)) + "."
-        for i in range(5))
-    settings = indexed_kb(tmp_path, embedder, {"long.md": long_doc})
-    assistant = fresh_assistant(Assistant(settings, store=Store(settings), embedder=embedder),
-                                answer={"max_sentences": 5, "max_chars": 10000})
-    question = "Which fields does the hiring plan cover?"
+    assistant = long_answer_assistant(tmp_path, embedder)
+    question = LONG_QUESTION
     expected = render(await assistant.answer(Question(question, conversation="reference")))
     assert len(expected) > 2 * MESSAGE_LIMIT, "the document must produce a long answer"
 

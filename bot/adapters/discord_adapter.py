@@ -7,11 +7,9 @@ apologies for failures all live in the core.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import logging
 import re
-import signal
 
 import discord
 from discord import app_commands
@@ -205,12 +203,6 @@ def invite_url(settings: Settings, token: str) -> str:
 async def serve(assistant: Assistant, settings: Settings, token: str) -> None:
     """Run until cancelled (Ctrl-C, SIGTERM); reconnects are handled by discord.py."""
     client = DiscordBot(assistant, settings)
-    loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-    try:
-        loop.add_signal_handler(signal.SIGTERM, task.cancel)
-    except (NotImplementedError, RuntimeError):  # not on the main thread / not supported
-        pass
     try:
         async with client:
             await client.start(token, reconnect=True)

@@ -1,0 +1,249 @@
+"""Slack adapter (slack-bolt, async): mentions, DMs, thread follow-ups, `/ask`, feedback buttons.
+
+It only translates: a Slack event becomes a `Question`, `Assistant.reply` answers it, and the
+`Answer` is rendered as Block Kit within Slack's limits. Bolt acknowledges every event before the
+listener runs, so answering never holds up the 3-second acknowledgement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import OrderedDict
+
+from aiohttp import web
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.app.async_server import AsyncSlackAppServer
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import messages as M
+from bot.adapters.split import split_text
+from bot.config import Settings
+from bot.core import text as T
+from bot.core.assistant import Assistant
+from bot.core.types import Answer, Question
+from bot.errors import BotError
+from bot.feedback import FeedbackStore
+
+_log = logging.getLogger(__name__)
+
+SECTION_LIMIT = 3000   # characters in one section block's text
+MAX_BLOCKS = 50        # blocks in one message
+CONTEXT_ELEMENTS = 10  # elements in one context block
+EVENTS_PATH = "/slack/events"
+_MENTION = re.compile(r"<@[UW][A-Z0-9]+>")
+_FEEDBACK = re.compile(r"^feedback_(helpful|unhelpful)$")
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+def escape(text: str) -> str:
+    """Slack treats &, < and > as markup."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render(answer: Answer, answer_id: int | None = None) -> list[list[dict]]:
+    """Block Kit messages for `answer`: its text in sections, the numbered sources in context
+    blocks, and feedback buttons (when `answer_id` is given); as many messages as the limits need."""
+    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
+                          for part in split_text(escape(answer.text), SECTION_LIMIT)]
+    if answer.sources:
+        elements = [f"*{M.say('sources', answer.language)}*"] + [
+            f"[{s.n}] <{s.url}|{escape(s.title)}>" if s.url else f"[{s.n}] {escape(s.title)}" for s in answer.sources]
+        blocks += [{"type": "context", "elements": [{"type": "mrkdwn", "text": e[:SECTION_LIMIT]}
+                                                    for e in elements[i:i + CONTEXT_ELEMENTS]]}
+                   for i in range(0, len(elements), CONTEXT_ELEMENTS)]
+    if answer_id is not None:
+        blocks.append({"type": "actions", "block_id": "feedback", "elements": [
+            _button(M.say("helpful", answer.language), "feedback_helpful", answer_id, "primary"),
+            _button(M.say("not_helpful", answer.language), "feedback_unhelpful", answer_id)]})
+    return [blocks[i:i + MAX_BLOCKS] for i in range(0, len(blocks), MAX_BLOCKS)]
+
+
+def _button(label: str, action_id: str, answer_id: int, style: str | None = None) -> dict:
+    button = {"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action_id,
+              "value": str(answer_id)}
+    return {**button, "style": style} if style else button
+
+
+def fallback_text(blocks: list[dict]) -> str:
+    """The plain text Slack shows in notifications for a message made of `blocks`."""
+    for block in blocks:
+        if block["type"] == "section":
+            return block["text"]["text"]
+    return ""
+
+
+# --- the app -------------------------------------------------------------------------------
+
+class _Recent:
+    """Keys seen in the last `ttl` seconds (bounded): Slack retries and double deliveries."""
+
+    def __init__(self, ttl: float = 3600, size: int = 10_000):
+        self.ttl, self.size = ttl, size
+        self._seen: OrderedDict[object, float] = OrderedDict()
+
+    def add(self, key: object) -> bool:
+        """True the first time `key` is seen."""
+        now = time.monotonic()
+        while self._seen and (len(self._seen) >= self.size or now - next(iter(self._seen.values())) > self.ttl):
+            self._seen.popitem(last=False)
+        if key in self._seen:
+            return False
+        self._seen[key] = now
+        return True
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._seen
+
+
+class SlackBot:
+    def __init__(self, assistant: Assistant, settings: Settings, *, bot_token: str,
+                 signing_secret: str | None = None, client: AsyncWebClient | None = None):
+        self.assistant = assistant
+        self.config = settings.slack
+        self.lab = settings.lab
+        self.feedback = FeedbackStore(settings.resolve(settings.slack.feedback_db))
+        self._questions = _Recent()  # (channel, ts) of messages already answered
+        self._threads = _Recent(ttl=7 * 24 * 3600)  # (channel, thread_ts) the bot answered in
+        self.app = AsyncApp(token=bot_token, signing_secret=signing_secret,
+                            client=client or AsyncWebClient(token=bot_token),
+                            request_verification_enabled=signing_secret is not None)
+        self.app.event("app_mention")(self._on_mention)
+        self.app.event("message")(self._on_message)
+        self.app.command("/ask")(self._on_ask)
+        self.app.action(_FEEDBACK)(self._on_feedback)
+        self.app.error(self._on_error)
+
+    async def check_credentials(self) -> None:
+        """Fail at start, with a clear message, when Slack does not accept the bot token."""
+        try:
+            await self.app.client.auth_test()
+        except SlackApiError as e:
+            raise BotError(f"Slack rejected SLACK_BOT_TOKEN ({e.response.get('error')}); copy the Bot User OAuth "
+                           "Token (xoxb-…) from your app's OAuth & Permissions page") from e
+
+    # --- listeners ------------------------------------------------------------------------
+
+    async def _on_mention(self, event: dict, body: dict, client: AsyncWebClient) -> None:
+        thread = event.get("thread_ts") or event["ts"]
+        await self._answer_event(event, body, client, thread_ts=thread, follow_key=(event["channel"], thread))
+
+    async def _on_message(self, event: dict, body: dict, client: AsyncWebClient, context) -> None:
+        if event.get("subtype") or event.get("bot_id") or event.get("user") == context.bot_user_id:
+            return  # edits, joins, bots (itself included)
+        thread = event.get("thread_ts")
+        if event.get("channel_type") == "im":
+            await self._answer_event(event, body, client, thread_ts=thread, follow_key=None)
+        elif f"<@{context.bot_user_id}>" in event.get("text", ""):
+            return  # the same message also arrives as app_mention, which answers it
+        elif thread and self.config.follow_threads and (event["channel"], thread) in self._threads:
+            await self._answer_event(event, body, client, thread_ts=thread, follow_key=None)
+
+    async def _answer_event(self, event: dict, body: dict, client: AsyncWebClient, *, thread_ts: str | None,
+                            follow_key: tuple | None) -> None:
+        # Slack retries events and delivers a mention twice: answer each message once.
+        if not self._questions.add((event["channel"], event["ts"])):
+            return
+        if follow_key:
+            self._threads.add(follow_key)
+        team, channel, user = body.get("team_id", ""), event["channel"], event.get("user", "")
+        dm = event.get("channel_type") == "im"
+        conversation = f"slack:{team}:dm:{user}" if dm and not thread_ts else f"slack:{team}:{channel}:{thread_ts}"
+        question = Question(_MENTION.sub("", event.get("text", "")).strip(), user=f"slack:{team}/{user}",
+                            conversation=conversation, platform="slack")
+
+        async def post(blocks: list[dict]) -> None:
+            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, blocks=blocks,
+                                          text=fallback_text(blocks), unfurl_links=False, unfurl_media=False)
+        await self._deliver(question, post)
+
+    async def _on_ask(self, ack, command: dict, respond) -> None:
+        await ack()  # at once; the answer follows through the response URL
+        team, user = command.get("team_id", ""), command.get("user_id", "")
+        question = Question(command.get("text", ""), user=f"slack:{team}/{user}",
+                            conversation=f"slack:{team}:{command.get('channel_id', '')}:ask:{user}", platform="slack")
+
+        async def post(blocks: list[dict]) -> None:
+            await respond(blocks=blocks, text=fallback_text(blocks), response_type=self.config.ask_visibility,
+                          replace_original=False)
+        await self._deliver(question, post)
+
+    async def _on_feedback(self, ack, body: dict, action: dict, respond) -> None:
+        await ack()
+        helpful = action["action_id"] == "feedback_helpful"
+        user = f"slack:{body.get('team', {}).get('id', '')}/{body.get('user', {}).get('id', '')}"
+        await asyncio.to_thread(self.feedback.record_feedback, int(action["value"]), user, helpful)
+        message = body.get("message") or {}
+        language = T.language(message.get("text", ""))
+        # The buttons give way to a note, so the candidate sees the click was recorded.
+        blocks = [b for b in message.get("blocks", []) if b.get("block_id") != "feedback"]
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": M.say("feedback_thanks", language)}]})
+        await respond(blocks=blocks, text=message.get("text", ""), replace_original=True)
+
+    async def _on_error(self, error: Exception, body: dict) -> None:
+        _log.error("Slack listener failed for %s", body.get("type", "?"), exc_info=error)
+
+    # --- delivery -------------------------------------------------------------------------
+
+    async def _deliver(self, question: Question, post) -> None:
+        try:
+            answer = await self.assistant.reply(question)
+            answer_id = None
+            if not answer.notice:  # answers (refusals too) get feedback buttons
+                answer_id = await asyncio.to_thread(self.feedback.record_answer, question, answer)
+            for blocks in render(answer, answer_id):
+                await post(blocks)
+        except Exception:
+            _log.exception("could not answer a Slack message from %s", question.user)
+            apology = Answer(M.say("error", T.language(question.text), contact=self.lab.contact_email), (),
+                             grounded=False, language=T.language(question.text), notice=True)
+            try:
+                await post(render(apology)[0])
+            except Exception:
+                _log.exception("could not send the apology either")
+
+
+# --- running -------------------------------------------------------------------------------
+
+def http_app(bot: SlackBot) -> web.Application:
+    """Events, commands and button clicks on /slack/events (signatures checked); /healthz for load balancers."""
+    server = AsyncSlackAppServer(port=0, path=EVENTS_PATH, app=bot.app)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+    server.web_app.router.add_get("/healthz", healthz)
+    return server.web_app
+
+
+async def serve(assistant: Assistant, settings: Settings, *, bot_token: str, app_token: str = "",
+                signing_secret: str = "") -> None:
+    """Socket Mode when an app token is given, else HTTP on [slack] host/port. Runs until cancelled."""
+    bot = SlackBot(assistant, settings, bot_token=bot_token, signing_secret=signing_secret or None)
+    await bot.check_credentials()
+    if app_token:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(bot.app, app_token)
+        try:
+            await handler.connect_async()
+        except SlackApiError as e:
+            raise BotError(f"Slack rejected SLACK_APP_TOKEN ({e.response.get('error')}); create an app-level token "
+                           "with the connections:write scope (Basic Information → App-Level Tokens)") from e
+        _log.info("connected to Slack in Socket Mode")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await handler.close_async()
+        return
+    runner = web.AppRunner(http_app(bot))
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.slack.host, settings.slack.port).start()
+        _log.info("listening for Slack on http://%s:%s%s", settings.slack.host, settings.slack.port, EVENTS_PATH)
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,349 @@
+"""The real Bolt AsyncApp over signed HTTP (and Socket Mode), its Web API client pointed at a mock."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import re
+import time
+from contextlib import asynccontextmanager
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+from aiohttp import web
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters import slack_adapter
+from bot.adapters.slack_adapter import MAX_BLOCKS, SECTION_LIMIT, SlackBot
+from bot.core.types import Question
+from bot.errors import BotError
+from conftest import LONG_QUESTION, FailingEmbedder, fresh_assistant, long_answer_assistant, run_cli
+from fake_slack import BOT_ID, BOT_USER, TEAM, FakeSlack
+
+SECRET = "test-signing-secret"
+HUMAN = "U0CANDIDATE"
+_ids = itertools.count(1)
+
+
+@pytest.fixture
+async def slack():
+    server = FakeSlack()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+class Running:
+    """The bot's HTTP endpoint, and helpers that send it what Slack would."""
+
+    def __init__(self, bot: SlackBot, url: str, session: aiohttp.ClientSession):
+        self.bot, self.url, self.session = bot, url, session
+
+    async def post(self, body: str, content_type: str, *, secret: str = SECRET, timestamp: int | None = None,
+                   headers: dict | None = None) -> aiohttp.ClientResponse:
+        ts = str(timestamp or int(time.time()))
+        signature = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+        all_headers = {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature,
+                       "Content-Type": content_type, **(headers or {})}
+        async with self.session.post(self.url + slack_adapter.EVENTS_PATH, data=body.encode(),
+                                     headers=all_headers) as response:
+            await response.read()
+            return response
+
+    async def event(self, event: dict, *, event_id: str | None = None, **kwargs) -> aiohttp.ClientResponse:
+        return await self.post(json.dumps(event_body(event, event_id)), "application/json", **kwargs)
+
+    async def form(self, fields: dict, **kwargs) -> aiohttp.ClientResponse:
+        return await self.post(urlencode(fields), "application/x-www-form-urlencoded", **kwargs)
+
+
+def event_body(event: dict, event_id: str | None = None) -> dict:
+    return {"token": "unused", "team_id": TEAM, "api_app_id": "A0LAB", "type": "event_callback",
+            "event_id": event_id or f"Ev{next(_ids):08d}", "event_time": int(time.time()), "event": event,
+            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}]}
+
+
+def mention(text: str, *, channel: str = "C0JOBS", ts: str | None = None, thread_ts: str | None = None) -> dict:
+    event = {"type": "app_mention", "user": HUMAN, "text": f"<@{BOT_USER}> {text}", "channel": channel,
+             "ts": ts or f"{int(time.time())}.{next(_ids):06d}", "team": TEAM}
+    return {**event, "thread_ts": thread_ts} if thread_ts else event
+
+
+def message(text: str, *, channel: str = "D0CANDIDATE", channel_type: str = "im", **extra) -> dict:
+    return {"type": "message", "user": HUMAN, "text": text, "channel": channel, "channel_type": channel_type,
+            "ts": f"{int(time.time())}.{next(_ids):06d}", "team": TEAM, **extra}
+
+
+def make_bot(slack: FakeSlack, assistant, tmp_path, *, signing_secret: str | None = SECRET,
+             token: str = "xoxb-test") -> SlackBot:
+    settings = fresh_assistant(assistant, slack={"feedback_db": str(tmp_path / "feedback.sqlite3")}).settings
+    return SlackBot(assistant, settings, bot_token=token, signing_secret=signing_secret,
+                    client=AsyncWebClient(token=token, base_url=slack.api_url))
+
+
+@asynccontextmanager
+async def running(slack: FakeSlack, assistant, tmp_path):
+    bot = make_bot(slack, assistant, tmp_path)
+    runner = web.AppRunner(slack_adapter.http_app(bot))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    async with aiohttp.ClientSession() as session:
+        try:
+            yield Running(bot, f"http://127.0.0.1:{port}", session)
+        finally:
+            await runner.cleanup()
+
+
+def section_text(post: dict) -> str:
+    return "".join(b["text"]["text"] for b in post["blocks"] if b["type"] == "section")
+
+
+def context_text(post: dict) -> str:
+    return " ".join(e["text"] for b in post["blocks"] if b["type"] == "context" for e in b["elements"])
+
+
+async def test_mention_gets_exactly_one_reply_in_its_thread_with_sources(slack, kb_assistant, tmp_path):
+    async with running(slack, fresh_assistant(kb_assistant), tmp_path) as bot:
+        event = mention("Which research areas are recruiting?")
+        response = await bot.event(event)
+        assert response.status == 200
+        await slack.wait_for(lambda: slack.posted())
+        await asyncio.sleep(0.3)
+    [post] = slack.posted()
+    assert post["channel"] == "C0JOBS" and post["thread_ts"] == event["ts"]
+    assert "machine learning" in section_text(post) and "[1]" in section_text(post)
+    assert "*Sources*" in context_text(post) and "[1] <http://www.zhejianglab.com|How to apply>" in context_text(post)
+    assert [b for b in post["blocks"] if b["type"] == "actions"], "feedback buttons"
+    assert post["text"], "a plain-text fallback for notifications"
+
+
+async def test_direct_message_gets_a_reply(slack, kb_assistant, tmp_path):
+    async with running(slack, fresh_assistant(kb_assistant), tmp_path) as bot:
+        await bot.event(message("Where is the campus?"))
+        await slack.wait_for(lambda: slack.posted())
+    [post] = slack.posted()
+    assert post["channel"] == "D0CANDIDATE" and "Hangzhou" in section_text(post)
+
+
+async def test_chinese_question_gets_a_chinese_answer(slack, kb_assistant, tmp_path):
+    async with running(slack, fresh_assistant(kb_assistant), tmp_path) as bot:
+        await bot.event(message("之江实验室在哪里？"))
+        await slack.wait_for(lambda: slack.posted())
+    [post] = slack.posted()
+    assert "杭州" in section_text(post) and "*来源*" in context_text(post)
+
+
+@pytest.mark.parametrize("forgery", ["wrong secret", "stale timestamp"])
+async def test_forged_or_stale_requests_are_rejected_without_any_call(slack, kb_assistant, tmp_path, forgery):
+    async with running(slack, fresh_assistant(kb_assistant), tmp_path) as bot:
+        if forgery == "wrong secret":
+            response = await bot.event(mention("Where is the campus?"), secret="not-the-secret")
+        else:
+            response = await bot.event(mention("Where is the campus?"), timestamp=int(time.time()) - 600)
+        await asyncio.sleep(0.5)
+    assert response.status == 401
+    assert slack.posted() == []
+
+
+async def test_retried_event_is_answered_once(slack, kb_assistant, tmp_path):
+    async with running(slack, fresh_assistant(kb_assistant), tmp_path) as bot:
+        event = mention("Where is the campus?")
+        await bot.event(event, event_id="Ev0RETRY")
+        for n in (1, 2):
+            response = await bot.event(event, event_id="Ev0RETRY",
+                                       headers={"X-Slack-Retry-Num": str(n), "X-Slack-Retry-Reason": "http_timeout"})
+            assert response.status == 200
+        await slack.wait_for(lambda: slack.posted())
+        await asyncio.sleep(1)
+    assert len(slack.posted()) == 1
+
+
+async def test_mention_delivered_as_app_mention_and_message_is_answered_once(slack, kb_assistant, tmp_path):
+    async with running(slack, fresh_assistant(kb_assistant), tmp_path) as bot:
+        event = mention("Where is the campus?")
+        as_message = {**event, "type": "message", "channel_type": "channel"}
+        await bot.event(as_message)
+        await bot.event(event)
+        await slack.wait_for(lambda: slack.posted())
+        await asyncio.sleep(1)
+    assert len(slack.posted()) == 1
+
+
+async def test_messages_from_bots_are_ignored(slack, kb_assistant, tmp_path):
+    async with running(slack, fresh_assistant(kb_assistant), tmp_path) as bot:
+        await bot.event(message("Where is the campus?", subtype="bot_message", bot_id="B0OTHER"))
+        await bot.event(message("Where is the campus?", user=BOT_USER, bot_id=BOT_ID))  # itself
+        await bot.event(message("marker: where is the campus?"))  # answered; sent last
+        await slack.wait_for(lambda: slack.posted())
+        await asyncio.sleep(0.5)
+    [post] = slack.posted()
+    assert "Hangzhou" in section_text(post)
+
+
+async def test_thread_follow_ups_need_no_new_mention(slack, kb_assistant, tmp_path):
+    async with running(slack, fresh_assistant(kb_assistant), tmp_path) as bot:
+        first = mention("Where is the campus?")
+        await bot.event(first)
+        await slack.wait_for(lambda: len(slack.posted()) == 1)
+        await bot.event(message("some chat in another thread", channel="C0JOBS", channel_type="channel",
+                                thread_ts="1.000001"))
+        await bot.event(message("How big is it?", channel="C0JOBS", channel_type="channel", thread_ts=first["ts"]))
+        await slack.wait_for(lambda: len(slack.posted()) == 2)
+        await asyncio.sleep(0.5)
+    follow_up = slack.posted()[1]
+    assert follow_up["thread_ts"] == first["ts"]
+    assert "hectares" in section_text(follow_up), "understood from the thread's earlier question"
+    assert len(slack.posted()) == 2
+
+
+async def test_ask_command_is_acknowledged_then_answered(slack, kb_assistant, tmp_path):
+    async with running(slack, fresh_assistant(kb_assistant), tmp_path) as bot:
+        started = time.perf_counter()
+        response = await bot.form({"token": "unused", "team_id": TEAM, "channel_id": "C0JOBS", "user_id": HUMAN,
+                                   "command": "/ask", "text": "How big is the campus?",
+                                   "response_url": slack.response_url("ask"), "trigger_id": "1.2.3"})
+        acked_in = time.perf_counter() - started
+        await slack.wait_for(lambda: slack.responses)
+    assert response.status == 200 and acked_in < 3
+    [answer] = slack.responses
+    assert answer["response_type"] == "ephemeral"
+    assert "hectares" in section_text(answer) and "[1]" in section_text(answer)
+
+
+async def test_feedback_click_is_stored_and_acknowledged(slack, kb_assistant, tmp_path):
+    async with running(slack, fresh_assistant(kb_assistant), tmp_path) as bot:
+        await bot.event(message("How big is the campus?"))
+        await slack.wait_for(lambda: slack.posted())
+        [post] = slack.posted()
+        [actions] = [b for b in post["blocks"] if b["type"] == "actions"]
+        helpful = next(e for e in actions["elements"] if e["action_id"] == "feedback_helpful")
+        payload = {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": HUMAN},
+                   "api_app_id": "A0LAB", "token": "unused", "trigger_id": "1.2.3",
+                   "container": {"type": "message", "message_ts": "1.1", "channel_id": "D0CANDIDATE"},
+                   "channel": {"id": "D0CANDIDATE"}, "response_url": slack.response_url("click"),
+                   "message": {"type": "message", "ts": "1.1", "text": post["text"], "blocks": post["blocks"]},
+                   "actions": [{**helpful, "block_id": "feedback", "action_ts": "1.2"}]}
+        response = await bot.form({"payload": json.dumps(payload)})
+        await slack.wait_for(lambda: slack.responses)
+        rows = bot.bot.feedback.rows()
+    assert response.status == 200
+    [row] = rows
+    assert row["helpful"] == 1 and row["question"] == "How big is the campus?"
+    assert "hectares" in row["answer"] and "campus.md" in row["sources"]
+    [update] = slack.responses
+    assert update["replace_original"] is True
+    assert "feedback was recorded" in context_text(update)
+    assert not [b for b in update["blocks"] if b["type"] == "actions"], "the buttons are gone after the click"
+
+
+async def test_long_answer_becomes_valid_blocks_that_lose_nothing(slack, tmp_path, embedder):
+    assistant = long_answer_assistant(tmp_path, embedder)
+    expected = (await assistant.answer(Question(LONG_QUESTION, conversation="reference"))).text
+    assert len(expected) > 6000
+    async with running(slack, assistant, tmp_path) as bot:
+        await bot.event(message(LONG_QUESTION))
+        await slack.wait_for(lambda: slack.posted())
+        await asyncio.sleep(0.5)
+    posts = slack.posted()
+    for post in posts:
+        assert len(post["blocks"]) <= MAX_BLOCKS
+        for block in post["blocks"]:
+            if block["type"] == "section":
+                assert 0 < len(block["text"]["text"]) <= SECTION_LIMIT
+            if block["type"] == "context":
+                assert len(block["elements"]) <= 10
+    sections = [section_text(p) for p in posts]
+    assert sum(len([b for b in p["blocks"] if b["type"] == "section"]) for p in posts) >= 3
+    assert re.sub(r"\s+", "", "".join(sections)) == re.sub(r"\s+", "", expected)
+
+
+async def test_failure_gets_one_apology_in_the_thread_and_the_app_keeps_serving(slack, kb_assistant, tmp_path,
+                                                                                 caplog):
+    assistant = fresh_assistant(kb_assistant, embedder=FailingEmbedder(kb_assistant.embedder))
+    async with running(slack, assistant, tmp_path) as bot:
+        event = mention("EXPLODE where is the campus?")
+        await bot.event(event)
+        await slack.wait_for(lambda: slack.posted())
+        await bot.event(mention("Where is the campus?"))
+        await slack.wait_for(lambda: len(slack.posted()) == 2)
+    apology, answer = slack.posted()
+    assert apology["thread_ts"] == event["ts"] and section_text(apology).startswith("Sorry, something went wrong")
+    assert not [b for b in apology["blocks"] if b["type"] == "actions"]
+    assert "simulated embedding failure" in caplog.text
+    assert "Hangzhou" in section_text(answer)
+
+
+async def test_rate_limit_is_shared_core_behaviour(slack, kb_assistant, tmp_path):
+    assistant = fresh_assistant(kb_assistant, chat={"rate_limit_messages": 1, "rate_limit_seconds": 600})
+    async with running(slack, assistant, tmp_path) as bot:
+        await bot.event(message("Where is the campus?"))
+        await slack.wait_for(lambda: len(slack.posted()) == 1)
+        await bot.event(message("How big is the campus?"))
+        await slack.wait_for(lambda: len(slack.posted()) == 2)
+    assert "wait about" in section_text(slack.posted()[1])
+
+
+async def test_healthz_answers_for_load_balancers(slack, kb_assistant, tmp_path):
+    async with running(slack, fresh_assistant(kb_assistant), tmp_path) as bot:
+        async with bot.session.get(bot.url + "/healthz") as response:
+            assert response.status == 200 and (await response.json())["status"] == "ok"
+
+
+async def test_socket_mode_through_a_loopback_websocket(slack, kb_assistant, tmp_path):
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    bot = make_bot(slack, fresh_assistant(kb_assistant), tmp_path, signing_secret=None)
+    handler = AsyncSocketModeHandler(bot.app, "xapp-test")
+    await handler.connect_async()
+    try:
+        event = mention("Where is the campus?")
+        await slack.push({"envelope_id": "env-1", "type": "events_api", "accepts_response_payload": False,
+                          "retry_attempt": 0, "retry_reason": "", "payload": event_body(event)})
+        await slack.wait_for(lambda: slack.posted())
+    finally:
+        await handler.close_async()
+    assert any(a.get("envelope_id") == "env-1" for a in slack.acks)
+    assert [c.method for c in slack.calls if c.method == "apps.connections.open"]
+    [post] = slack.posted()
+    assert post["thread_ts"] == event["ts"] and "Hangzhou" in section_text(post)
+
+
+async def test_rejected_bot_token_is_a_clear_error(slack, kb_assistant, tmp_path):
+    slack.reject_token = True
+    bot = make_bot(slack, fresh_assistant(kb_assistant), tmp_path, token="xoxb-bad")
+    with pytest.raises(BotError, match="Slack rejected SLACK_BOT_TOKEN"):
+        await bot.check_credentials()
+
+
+@pytest.mark.parametrize("env, expect", [
+    ({}, "SLACK_BOT_TOKEN is not set"),
+    ({"SLACK_BOT_TOKEN": "xoxb-secret-1"}, "SLACK_SIGNING_SECRET is not set"),
+    ({"SLACK_BOT_TOKEN": "xoxp-secret-2", "SLACK_SIGNING_SECRET": "secret-3"}, "starting with xoxb-"),
+    ({"SLACK_BOT_TOKEN": "xoxb-secret-4", "SLACK_APP_TOKEN": "xoxb-secret-5"}, "starting with xapp-"),
+])
+def test_missing_or_malformed_credentials_exit_with_a_message(tmp_path, env, expect):
+    result = run_cli("slack", cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    assert expect in result.stderr and "Traceback" not in result.stderr
+    for secret in env.values():
+        assert secret not in result.stderr
+
+
+def test_app_manifest_subscribes_to_what_the_adapter_handles():
+    import yaml
+    from conftest import ROOT
+
+    manifest = yaml.safe_load((ROOT / "deploy" / "slack-manifest.yml").read_text(encoding="utf-8"))
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"app_mention", "message.im", "message.channels"} <= events
+    assert {"app_mentions:read", "chat:write", "commands", "im:history", "channels:history"} <= scopes
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask"]
+    assert manifest["settings"]["interactivity"]["is_enabled"]
+    assert manifest["features"]["app_home"]["messages_tab_enabled"]
