@@ -82,6 +82,22 @@ class ChatSettings:
 
 
 @dataclass(frozen=True)
+class LLMSettings:
+    provider: str = _opt("none", "LLM for fluent answers; none keeps the offline extractive answers",
+                         choices=("none", "openai", "anthropic", "ollama"))
+    model: str = _opt("", "model name, e.g. gpt-4o-mini, claude-3-5-haiku-latest, qwen2.5:7b")
+    base_url: str = _opt("", "OpenAI-compatible server URL (vLLM, llama.cpp, ...); for ollama its /v1 URL")
+    api_key_env: str = _opt("", "environment variable holding the API key; empty = OPENAI_API_KEY / ANTHROPIC_API_KEY")
+    timeout_s: float = _opt(20.0, "seconds before the extractive answer is used instead", minimum=1.0, maximum=600.0)
+    max_tokens: int = _opt(600, "upper bound on the length of a generated answer", minimum=32, maximum=16000)
+    temperature: float = _opt(0.1, "sampling temperature", minimum=0.0, maximum=2.0)
+    tone: str = _opt("warm, concise and professional", "how the assistant sounds to candidates")
+    rewrite_follow_ups: bool = _opt(True, "let the LLM turn follow-ups into standalone questions for search")
+    stream_edit_seconds: float = _opt(1.0, "Discord / Slack: seconds between edits of a growing answer",
+                                      minimum=0.2, maximum=30.0)
+
+
+@dataclass(frozen=True)
 class DiscordSettings:
     reply_in_thread: bool = _opt(False, "answer in a new thread on the question instead of a reply")
     answer_channels: tuple[str, ...] = _opt([], "channel IDs where the bot answers every message, no mention needed")
@@ -109,6 +125,7 @@ class Settings:
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)
     chat: ChatSettings = field(default_factory=ChatSettings)
+    llm: LLMSettings = field(default_factory=LLMSettings)
     discord: DiscordSettings = field(default_factory=DiscordSettings)
     slack: SlackSettings = field(default_factory=SlackSettings)
 
@@ -132,7 +149,7 @@ class Settings:
 _SECTION_CLASSES = {
     "lab": LabSettings, "knowledge": KnowledgeSettings, "store": StoreSettings,
     "embeddings": EmbeddingSettings, "retrieval": RetrievalSettings,
-    "answer": AnswerSettings, "chat": ChatSettings, "discord": DiscordSettings, "slack": SlackSettings,
+    "answer": AnswerSettings, "chat": ChatSettings, "llm": LLMSettings, "discord": DiscordSettings, "slack": SlackSettings,
 }
 
 
@@ -178,6 +195,8 @@ def _section(name: str, raw: Any) -> Any:
     settings = cls(**values)
     if name == "store" and len(settings.collection) < 3:
         raise ConfigError("[store] collection: needs at least 3 characters (a Chroma rule)")
+    if name == "llm" and settings.provider != "none" and not settings.model:
+        raise ConfigError(f"[llm] model: required when provider is '{settings.provider}'")
     return settings
 
 

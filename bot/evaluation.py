@@ -7,6 +7,7 @@ and safety (no invented figures, nothing from `must_not`), per category and over
 
 from __future__ import annotations
 
+import asyncio
 import re
 import statistics
 import uuid
@@ -120,6 +121,11 @@ def _check_citations(answer: Answer, docs: dict[str, str], framing: set[str],
 
 
 def run(assistant: Assistant, questions: list[EvalQuestion]) -> list[Result]:
+    """Ask every question as a candidate would (through the LLM when one is configured)."""
+    return asyncio.run(_run(assistant, questions))
+
+
+async def _run(assistant: Assistant, questions: list[EvalQuestion]) -> list[Result]:
     docs: dict[str, str] = {}
     for chunk in assistant.store.all_chunks():
         docs[chunk.path] = docs.get(chunk.path, "") + "\n" + chunk.text
@@ -129,10 +135,10 @@ def run(assistant: Assistant, questions: list[EvalQuestion]) -> list[Result]:
         conversation = f"eval:{q.id}:{uuid.uuid4().hex[:8]}"
         turns = []
         for earlier in q.history:  # replay the conversation so follow-up memory is exercised
-            assistant.answer_sync(Question(text=earlier, user="eval", conversation=conversation, platform="eval"))
+            await assistant.answer(Question(text=earlier, user="eval", conversation=conversation, platform="eval"))
             turns.append(Turn(earlier, assistant.search_query(earlier, turns), 0.0))
-        answer = assistant.answer_sync(Question(text=q.question, user="eval", conversation=conversation,
-                                                platform="eval"))
+        answer = await assistant.answer(Question(text=q.question, user="eval", conversation=conversation,
+                                                 platform="eval"))
         retrieval = assistant.retriever.search(assistant.search_query(q.question, turns), language=answer.language,
                                                k=max(5, assistant.settings.retrieval.top_k))
         ranked_files: list[str] = []

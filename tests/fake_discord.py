@@ -184,6 +184,10 @@ class FakeDiscord:
             self.threads.append(thread)
             await self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})  # as Discord does
             return _json(thread)
+        if request.method == "PATCH" and "/messages/" in path:  # an edit
+            channel_id = path.split("/")[1] if path.startswith("channels/") else str(CHANNEL_ID)
+            return _json({**self.message(body.get("content", ""), author=BOT_USER, channel_id=int(channel_id)),
+                          "id": path.rsplit("/", 1)[1]})
         if path.endswith("/messages") or path.startswith("webhooks/"):
             channel_id = path.split("/")[1] if path.startswith("channels/") else str(CHANNEL_ID)
             return _json({**self.message(body.get("content", ""), author=BOT_USER, channel_id=int(channel_id)),

@@ -249,3 +249,28 @@ def test_invite_url_has_the_scopes_and_minimal_permissions(tmp_path):
     assert granted.send_messages and granted.read_message_history and not granted.administrator
     assert not granted.manage_messages and not granted.mention_everyone
     assert token not in result.stdout + result.stderr
+
+
+async def test_llm_answer_grows_by_edits_then_becomes_the_checked_answer(fake, kb_assistant):
+    from fake_llm import FakeLLM, Script, number_of
+
+    llm = FakeLLM()
+    await llm.start()
+    llm.reply = lambda m: Script(text=f"The campus covers 90.5 hectares [{number_of(m, '90.5 hectares')}][7], "
+                                      "which is 1,358 mu.", piece_delay=0.15)
+    assistant = fresh_assistant(kb_assistant, llm={"provider": "openai", "model": "m", "base_url": llm.base_url,
+                                                   "stream_edit_seconds": 0.2})
+    try:
+        async with running(fake, assistant):
+            [first] = await ask_and_wait(fake, fake.message("How big is the campus?", channel_id=DM_CHANNEL_ID,
+                                                            guild=False), channel=DM_CHANNEL_ID)
+            edits = lambda: fake.sent("PATCH", f"channels/{DM_CHANNEL_ID}/messages/")  # noqa: E731
+            await fake.wait_for(lambda: any("**Sources**" in c.body["content"] for c in edits()))
+    finally:
+        await llm.stop()
+    assert len(fake.posted_messages(DM_CHANNEL_ID)) == 1, "one message, edited as the answer grows"
+    assert len(first.body["content"]) < len("The campus covers 90.5 hectares [1], which is 1,358 mu.")
+    contents = [c.body["content"] for c in edits()]
+    assert len(contents) >= 2 and not any("[7]" in c for c in contents + [first.body["content"]])
+    assert contents[-1].startswith("The campus covers 90.5 hectares [1], which is 1,358 mu.")
+    assert "Campus and location" in contents[-1]

@@ -347,3 +347,27 @@ def test_app_manifest_subscribes_to_what_the_adapter_handles():
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask"]
     assert manifest["settings"]["interactivity"]["is_enabled"]
     assert manifest["features"]["app_home"]["messages_tab_enabled"]
+
+
+async def test_llm_answer_grows_by_updates_then_becomes_blocks(slack, kb_assistant, tmp_path):
+    from fake_llm import FakeLLM, Script, number_of
+
+    llm = FakeLLM()
+    await llm.start()
+    llm.reply = lambda m: Script(text=f"The campus covers 90.5 hectares [{number_of(m, '90.5 hectares')}], "
+                                      "which is 1,358 mu.", piece_delay=0.15)
+    assistant = fresh_assistant(kb_assistant, llm={"provider": "openai", "model": "m", "base_url": llm.base_url,
+                                                   "stream_edit_seconds": 0.2})
+    updates = lambda: [c.body for c in slack.calls if c.method == "chat.update"]  # noqa: E731
+    try:
+        async with running(slack, assistant, tmp_path) as bot:
+            event = mention("How big is the campus?")
+            await bot.event(event)
+            await slack.wait_for(lambda: any(u.get("blocks") for u in updates()))
+    finally:
+        await llm.stop()
+    [preview] = slack.posted()
+    assert preview["thread_ts"] == event["ts"] and "blocks" not in preview
+    final = updates()[-1]
+    assert final["ts"] and section_text(final) == "The campus covers 90.5 hectares [1], which is 1,358 mu."
+    assert "Campus and location" in context_text(final) and [b for b in final["blocks"] if b["type"] == "actions"]

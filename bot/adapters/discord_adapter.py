@@ -8,6 +8,7 @@ apologies for failures all live in the core.
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import re
 
@@ -15,6 +16,7 @@ import discord
 from discord import app_commands
 
 from bot import messages as M
+from bot.adapters.live import LiveMessage
 from bot.adapters.split import split_text
 from bot.config import DiscordSettings, Settings
 from bot.core import text as T
@@ -65,6 +67,7 @@ class DiscordBot(discord.Client):
         self.assistant = assistant
         self.config = settings.discord
         self.lab = settings.lab
+        self.stream_interval = settings.llm.stream_edit_seconds
         self.tree = app_commands.CommandTree(self)
         self._add_commands()
 
@@ -120,10 +123,9 @@ class DiscordBot(discord.Client):
             conversation = conversation_key(channel, message.author.id, in_server=message.guild is not None)
             question = Question(text, user=f"discord:{message.author.id}", conversation=conversation,
                                 platform="discord")
-            async with channel.typing():
-                answer = await self.assistant.reply(question)
             reference = None if channel is not message.channel else message.to_reference(fail_if_not_exists=False)
-            await self._send(channel.send, render(answer), reference=reference)
+            async with channel.typing():
+                await self._deliver(question, channel.send, reference=reference)
         except Exception:
             _log.exception("could not answer Discord message %s", message.id)
             await self._apologise(message.channel.send, text)
@@ -150,22 +152,30 @@ class DiscordBot(discord.Client):
                                             in_server=interaction.guild_id is not None)
             question = Question(text, user=f"discord:{interaction.user.id}", conversation=conversation,
                                 platform="discord")
-            answer = await self.assistant.reply(question)
-            await self._send(interaction.followup.send, render(answer))
+            await self._deliver(question, functools.partial(interaction.followup.send, wait=True))
         except Exception:
             _log.exception("could not answer Discord interaction %s", interaction.id)
             await self._apologise(interaction.followup.send, text)
 
     # --- sending --------------------------------------------------------------------------
 
-    @staticmethod
-    async def _send(send, text: str, *, reference: discord.MessageReference | None = None) -> None:
-        """Send `text` in as many messages as Discord's limit needs; the first one is the reply."""
-        for i, part in enumerate(split_text(text, MESSAGE_LIMIT)):
-            if i == 0 and reference is not None:
-                await send(part, reference=reference)
-            else:
-                await send(part)
+    async def _deliver(self, question: Question, send, *, reference: discord.MessageReference | None = None) -> None:
+        """Answer through `send` in as many messages as Discord's limit needs (the first one is
+        the reply). With an LLM the first message shows the answer while it is generated."""
+        first = {"reference": reference} if reference else {}
+        live = None
+        if self.assistant.llm is not None:
+            live = LiveMessage(lambda text: send(text, **first), lambda message, text: message.edit(content=text),
+                               interval=self.stream_interval, limit=MESSAGE_LIMIT)
+        answer = await self.assistant.reply(question, on_partial=live.update if live else None)
+        parts = split_text(render(answer), MESSAGE_LIMIT)
+        shown = await live.finish() if live else None
+        if shown is not None:
+            await shown.edit(content=parts.pop(0))
+            first = {}
+        for part in parts:
+            await send(part, **first)
+            first = {}
 
     async def _apologise(self, send, question_text: str) -> None:
         try:

@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages as M
+from bot.adapters.live import LiveMessage
 from bot.adapters.split import split_text
 from bot.config import Settings
 from bot.core import text as T
@@ -106,6 +107,7 @@ class SlackBot:
         self.assistant = assistant
         self.config = settings.slack
         self.lab = settings.lab
+        self.stream_interval = settings.llm.stream_edit_seconds
         self.feedback = FeedbackStore(settings.resolve(settings.slack.feedback_db))
         self._questions = _Recent()  # (channel, ts) of messages already answered
         self._threads = _Recent(ttl=7 * 24 * 3600)  # (channel, thread_ts) the bot answered in
@@ -159,7 +161,19 @@ class SlackBot:
         async def post(blocks: list[dict]) -> None:
             await client.chat_postMessage(channel=channel, thread_ts=thread_ts, blocks=blocks,
                                           text=fallback_text(blocks), unfurl_links=False, unfurl_media=False)
-        await self._deliver(question, post)
+
+        async def replace(ts: str, blocks: list[dict]) -> None:
+            await client.chat_update(channel=channel, ts=ts, blocks=blocks, text=fallback_text(blocks))
+
+        live = None
+        if self.assistant.llm is not None:  # show the answer while it is generated
+            async def start(text: str) -> str:
+                return (await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=escape(text)))["ts"]
+
+            async def edit(ts: str, text: str) -> None:
+                await client.chat_update(channel=channel, ts=ts, text=escape(text))
+            live = LiveMessage(start, edit, interval=self.stream_interval, limit=SECTION_LIMIT)
+        await self._deliver(question, post, live=live, replace=replace)
 
     async def _on_ask(self, ack, command: dict, respond) -> None:
         await ack()  # at once; the answer follows through the response URL
@@ -189,13 +203,17 @@ class SlackBot:
 
     # --- delivery -------------------------------------------------------------------------
 
-    async def _deliver(self, question: Question, post) -> None:
+    async def _deliver(self, question: Question, post, *, live: LiveMessage | None = None, replace=None) -> None:
         try:
-            answer = await self.assistant.reply(question)
+            answer = await self.assistant.reply(question, on_partial=live.update if live else None)
             answer_id = None
             if not answer.notice:  # answers (refusals too) get feedback buttons
                 answer_id = await asyncio.to_thread(self.feedback.record_answer, question, answer)
-            for blocks in render(answer, answer_id):
+            messages = render(answer, answer_id)
+            shown = await live.finish() if live else None
+            if shown is not None:  # the preview becomes the first message of the answer
+                await replace(shown, messages.pop(0))
+            for blocks in messages:
                 await post(blocks)
         except Exception:
             _log.exception("could not answer a Slack message from %s", question.user)

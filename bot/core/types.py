@@ -30,6 +30,7 @@ class Answer:
     grounded: bool                  # False: refusal / hand-off, no facts asserted
     language: str                   # "en", "zh"
     notice: bool = False            # the bot's own message (help, rate limit, error), not an answer
+    generator: str = "extractive"   # "extractive", "llm", or "fallback" (the LLM's answer was not usable)
     timings: dict[str, float] = field(default_factory=dict, compare=False)
 
 
