@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--store", type=Path, help=store_help)
     chat.add_argument("--no-llm", action="store_true", help="extractive answers even when [llm] is configured")
 
+    hc = sub.add_parser("health", help="exit 0 when the index is reachable and not empty (for container health checks)")
+    hc.add_argument("--store", type=Path, help=store_help)
+
     dc = sub.add_parser("discord", help="run the Discord bot (token from DISCORD_TOKEN)")
     dc.add_argument("--invite-url", action="store_true", help="print the URL that adds the bot to a server, and exit")
     dc.add_argument("--store", type=Path, help=store_help)
@@ -137,6 +140,22 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _health(settings: Settings) -> int:
+    from dataclasses import replace
+
+    from bot.core.store import Store
+
+    quick = replace(settings, store=replace(settings.store, connect_timeout_s=0.0))
+    store = Store(quick)
+    model = store.indexed_model()
+    if not model:
+        print(f"unhealthy: the index at {store.location} is empty", file=sys.stderr)
+        return 1
+    store.open_for_query(model)
+    print(f"ok: {store.count()} chunks in {store.generation} at {store.location}")
+    return 0
+
+
 def _env_secret(name: str, purpose: str) -> str:
     value = os.environ.get(name, "").strip()
     if not value:
@@ -210,13 +229,17 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    serving = args.command in ("discord", "slack")  # long-running: say what happens
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO if serving else logging.WARNING,
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     # No model hub is ever needed; without this a stray hub lookup can hang for a minute.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         settings = _settings(args)
+        if args.command in ("discord", "slack") or args.verbose:  # long-running: say what happens
+            from bot import logs
+            level = "debug" if args.verbose else settings.logging.level
+            logs.setup(getattr(logging, level.upper()), settings.logging.format,
+                       extra_secret_names=(settings.llm.api_key_env,))
         if args.command == "ingest":
             return _ingest(settings, args.paths or None, rebuild=args.rebuild)
         if args.command == "ask":
@@ -225,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
             return _chat(settings, args)
         if args.command == "eval":
             return _eval(settings, args)
+        if args.command == "health":
+            return _health(settings)
         if args.command == "discord":
             return _discord(settings, args)
         if args.command == "slack":

@@ -48,6 +48,10 @@ class StoreSettings:
     path: str = _opt(".chroma", "folder of the embedded Chroma store, relative to the config file")
     url: str = _opt("", "URL of a Chroma server (e.g. http://127.0.0.1:8000); empty uses the embedded store")
     collection: str = _opt("lab_knowledge", "Chroma collection name (3+ characters)")
+    connect_timeout_s: float = _opt(120.0, "how long to wait for the Chroma server at start, retrying",
+                                    minimum=0.0, maximum=3600.0)
+    refresh_seconds: float = _opt(5.0, "how often a running bot checks for a re-indexed knowledge base",
+                                  minimum=0.0, maximum=3600.0)
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,12 @@ class SlackSettings:
 
 
 @dataclass(frozen=True)
+class LoggingSettings:
+    format: str = _opt("text", "text: human-readable lines; json: one JSON object per line", choices=("text", "json"))
+    level: str = _opt("info", "least severe level logged by the bots", choices=("debug", "info", "warning", "error"))
+
+
+@dataclass(frozen=True)
 class Settings:
     root: Path
     lab: LabSettings = field(default_factory=LabSettings)
@@ -128,6 +138,7 @@ class Settings:
     llm: LLMSettings = field(default_factory=LLMSettings)
     discord: DiscordSettings = field(default_factory=DiscordSettings)
     slack: SlackSettings = field(default_factory=SlackSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
 
     def resolve(self, path: str) -> Path:
         """A path from the config, relative to the config file's folder."""
@@ -150,6 +161,7 @@ _SECTION_CLASSES = {
     "lab": LabSettings, "knowledge": KnowledgeSettings, "store": StoreSettings,
     "embeddings": EmbeddingSettings, "retrieval": RetrievalSettings,
     "answer": AnswerSettings, "chat": ChatSettings, "llm": LLMSettings, "discord": DiscordSettings, "slack": SlackSettings,
+    "logging": LoggingSettings,
 }
 
 
@@ -180,10 +192,8 @@ def _check_value(key: str, value: Any, default: Any, meta: dict) -> Any:
     return value
 
 
-def _section(name: str, raw: Any) -> Any:
+def _section(name: str, raw: dict, from_env: set[str]) -> Any:
     cls = _SECTION_CLASSES[name]
-    if not isinstance(raw, dict):
-        raise ConfigError(f"[{name}]: expected a table of settings, got {raw!r}")
     known = {f.name: f for f in fields(cls)}
     values = {}
     for key, value in raw.items():
@@ -191,7 +201,8 @@ def _section(name: str, raw: Any) -> Any:
             raise ConfigError(f"[{name}]: " + _unknown("key", key, list(known)))
         f = known[key]
         default = f.default_factory() if callable(f.default_factory) else f.default
-        values[key] = _check_value(f"[{name}] {key}", value, default, f.metadata)
+        label = f"[{name}] {key}" + (f" (from BOT_{name.upper()}_{key.upper()})" if key in from_env else "")
+        values[key] = _check_value(label, value, default, f.metadata)
     settings = cls(**values)
     if name == "store" and len(settings.collection) < 3:
         raise ConfigError("[store] collection: needs at least 3 characters (a Chroma rule)")
@@ -200,14 +211,36 @@ def _section(name: str, raw: Any) -> Any:
     return settings
 
 
-def parse(data: dict, *, root: Path) -> Settings:
-    """Validate a parsed TOML document."""
-    sections = {}
+def parse(data: dict, *, root: Path, environ: dict[str, str] | None = None) -> Settings:
+    """Validate a parsed TOML document, with BOT_<SECTION>_<KEY> environment variables on top."""
+    data = {name: dict(raw) if isinstance(raw, dict) else raw for name, raw in data.items()}
     for name, raw in data.items():
         if name not in _SECTION_CLASSES:
             raise ConfigError(_unknown("section", f"[{name}]", [f"[{s}]" for s in _SECTION_CLASSES]))
-        sections[name] = _section(name, raw)
-    return Settings(root=root, **sections)
+        if not isinstance(raw, dict):
+            raise ConfigError(f"[{name}]: expected a table of settings, got {raw!r}")
+    from_env: dict[str, set[str]] = {}
+    for (name, key), value in _environment_overrides(os.environ if environ is None else environ).items():
+        data.setdefault(name, {})[key] = value
+        from_env.setdefault(name, set()).add(key)
+    return Settings(root=root, **{name: _section(name, raw, from_env.get(name, set())) for name, raw in data.items()})
+
+
+def _environment_overrides(environ: dict[str, str]) -> dict[tuple[str, str], Any]:
+    """BOT_SLACK_PORT=3001 -> ("slack", "port"): 3001. Values are read as TOML (numbers, booleans,
+    lists), else as plain strings. For containers, where editing config.toml is awkward."""
+    found = {}
+    for name, cls in _SECTION_CLASSES.items():
+        for f in fields(cls):
+            raw = environ.get(f"BOT_{name.upper()}_{f.name.upper()}")
+            if raw is None:
+                continue
+            try:
+                value = tomllib.loads(f"v = {raw}")["v"]
+            except tomllib.TOMLDecodeError:
+                value = raw
+            found[(name, f.name)] = value
+    return found
 
 
 def load(path: str | Path | None = None) -> Settings:
@@ -217,15 +250,11 @@ def load(path: str | Path | None = None) -> Settings:
     if not path.exists():
         if explicit:
             raise ConfigError(f"config file not found: {path}")
-        return Settings(root=Path.cwd())
+        return parse({}, root=Path.cwd())
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"cannot read config file {path}: {e}") from e
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path} is not valid TOML: {e}") from e
-    settings = parse(data, root=path.resolve().parent)
-    url = os.environ.get("BOT_STORE_URL")
-    if url is not None:
-        settings = replace(settings, store=replace(settings.store, url=url))
-    return settings
+    return parse(data, root=path.resolve().parent)

@@ -58,6 +58,11 @@ _TEXTS: dict[str, dict[str, str]] = {
               "and ask again.",
         "zh": "您的提问有点快，请大约 {seconds} 秒后再问。",
     },
+    "unavailable": {
+        "en": "I can't reach the lab's documents right now, so I can't answer reliably. Please try again in a few "
+              "minutes, or write to {contact}.",
+        "zh": "暂时无法访问实验室资料，因此无法可靠地回答。请几分钟后再试，或发邮件至 {contact}。",
+    },
     "error": {
         "en": "Sorry, something went wrong while I was answering. Please try again in a moment, or write to {contact}.",
         "zh": "抱歉，回答时出现了问题。请稍后再试，或发邮件至 {contact}。",

