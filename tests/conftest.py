@@ -23,7 +23,7 @@ _SECRETS = ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNIN
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch):
     """No platform token or stray config from the developer's shell reaches a test."""
-    for name in _SECRETS:
+    for name in [*_SECRETS, *(n for n in os.environ if n.startswith("BOT_"))]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
@@ -71,7 +71,7 @@ def indexed_kb(tmp: Path, embedder, files: dict[str, str]) -> Settings:
 
 def run_cli(*args: str, cwd: Path, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess:
     """`python -m bot ...` in a real subprocess, as a user would run it."""
-    full_env = {k: v for k, v in os.environ.items() if k not in _SECRETS}
+    full_env = {k: v for k, v in os.environ.items() if k not in _SECRETS and not k.startswith("BOT_")}
     full_env.update({"HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}, **(env or {}))
     return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, input=stdin, capture_output=True,
                           text=True, env=full_env, timeout=300)

@@ -51,6 +51,22 @@ def test_environment_selects_config_and_store_url(tmp_path, monkeypatch):
     assert s.lab.name == "Other Lab" and s.store.url == "http://127.0.0.1:8123"
 
 
+def test_any_setting_can_come_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("BOT_SLACK_PORT", "3100")
+    monkeypatch.setenv("BOT_DISCORD_ANSWER_CHANNELS", "[123, 456]")
+    monkeypatch.setenv("BOT_LOGGING_FORMAT", "json")
+    monkeypatch.setenv("BOT_LLM_TONE", "friendly")  # not valid TOML: taken as text
+    s = _load(tmp_path, "[slack]\nport = 3000\n")
+    assert s.slack.port == 3100 and s.discord.answer_channels == ("123", "456")
+    assert s.logging.format == "json" and s.llm.tone == "friendly"
+
+
+def test_bad_environment_value_names_the_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("BOT_SLACK_PORT", "many")
+    with pytest.raises(ConfigError, match=r"\[slack\] port \(from BOT_SLACK_PORT\): expected int"):
+        _load(tmp_path, "")
+
+
 def test_missing_explicit_config_is_an_error(tmp_path):
     with pytest.raises(ConfigError, match="config file not found"):
         config.load(tmp_path / "nope.toml")

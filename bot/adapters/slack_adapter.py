@@ -98,7 +98,8 @@ class _Recent:
         return True
 
     def __contains__(self, key: object) -> bool:
-        return key in self._seen
+        seen = self._seen.get(key)
+        return seen is not None and time.monotonic() - seen <= self.ttl
 
 
 class SlackBot:
