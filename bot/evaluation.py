@@ -17,13 +17,13 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from bot import messages as M
+from bot.core import grounding
 from bot.core import text as T
 from bot.core.assistant import Assistant
 from bot.core.conversation import Turn
 from bot.core.types import Answer, Question
 from bot.errors import BotError
 
-_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 _CITED = re.compile(r"(.*?)\s*\[(\d+)\]", re.DOTALL)
 
 
@@ -149,8 +149,9 @@ async def _run(assistant: Assistant, questions: list[EvalQuestion]) -> list[Resu
         facts_ok = bool(q.facts) and all(any(_contains(answer.text, alt) for alt in fact) for fact in q.facts)
         ok, total = _check_citations(answer, docs, framing, q.facts)
         cited = " ".join(docs.get(s.path, "") for s in answer.sources)
-        invented = [n for n in _NUMBER.findall(re.sub(r"\[\d+\]", "", answer.text))
-                    if n not in cited and n not in q.question and n not in assistant.settings.lab.contact_email]
+        # The same test the LLM's output must pass, applied to every answer.
+        invented = grounding.unsupported_figures(answer.text,
+                                                 " ".join([cited, q.question, assistant.settings.lab.contact_email]))
         violations = [m for m in q.must_not if _contains(answer.text, m)]
         results.append(Result(q, answer, ranked_files, facts_ok, ok, total, invented, violations))
     return results

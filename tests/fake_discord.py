@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import WSMsgType, web
 
+from loopback import LoopbackServer
+
 BOT_ID = 1000          # the bot user; also its application ID, as on real Discord
 GUILD_ID = 2000
 CHANNEL_ID = 3000      # a text channel in the guild
@@ -32,36 +34,23 @@ class Call:
     query: dict = field(default_factory=dict)
 
 
-class FakeDiscord:
+class FakeDiscord(LoopbackServer):
     def __init__(self) -> None:
+        super().__init__()
         self.calls: list[Call] = []
-        self.identifies = 0
+        self.identified: list[dict] = []  # the IDENTIFY payloads the client sent
         self.resumes = 0
         self.reject_token = False
         self.threads: list[dict] = []
         self._ids = itertools.count(900_000)
-        self._socket: web.WebSocketResponse | None = None
         self._seq = 0
         self._connected = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
     # --- lifecycle ------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_get("/", self._gateway)
         app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self._socket is not None:
-            await self._socket.close()
-        await self._runner.cleanup()
 
     @property
     def api_base(self) -> str:
@@ -112,12 +101,6 @@ class FakeDiscord:
     def posted_messages(self, channel_id: int = CHANNEL_ID) -> list[Call]:
         return [c for c in self.sent("POST") if c.path == f"channels/{channel_id}/messages"]
 
-    async def wait_for(self, condition, timeout: float = 30) -> None:
-        async def poll():
-            while not condition():
-                await asyncio.sleep(0.02)
-        await asyncio.wait_for(poll(), timeout)
-
     # --- gateway --------------------------------------------------------------------------
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
@@ -133,7 +116,7 @@ class FakeDiscord:
             if op == 1:  # heartbeat
                 await ws.send_str(json.dumps({"op": 11}))
             elif op == 2:  # identify
-                self.identifies += 1
+                self.identified.append(payload["d"])
                 await self._ready()
             elif op == 6:  # resume
                 self.resumes += 1

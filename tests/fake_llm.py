@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from loopback import LoopbackServer
+
 
 @dataclass
 class Script:
@@ -46,28 +48,27 @@ def echo_best_passage(messages: list[dict]) -> str:
     return " ".join(s.strip() for s in sentences[:2] if s.strip()) + " [1]"
 
 
+STREAMED_CAMPUS = "The campus covers 90.5 hectares [1], which is 1,358 mu."  # what the candidate ends up seeing
+
+
+def streamed_campus_answer(messages: list[dict]) -> Script:
+    """A slow stream citing the campus passage, with an invalid citation [7] that must never show."""
+    n = number_of(messages, "90.5 hectares")
+    return Script(text=f"The campus covers 90.5 hectares [{n}][7], which is 1,358 mu.", piece_delay=0.15)
+
+
 def is_rewrite(messages: list[dict]) -> bool:
     return "standalone question" in messages[0]["content"]
 
 
-class FakeLLM:
+class FakeLLM(LoopbackServer):
     def __init__(self) -> None:
+        super().__init__()
         self.reply: object = echo_best_passage
         self.requests: list[dict] = []
-        self.port = 0
-        self._runner: web.AppRunner | None = None
 
-    async def start(self) -> None:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self._completions)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        await self._runner.cleanup()
 
     @property
     def base_url(self) -> str:

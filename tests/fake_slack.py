@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import time
 from dataclasses import dataclass
 
 from aiohttp import WSMsgType, web
+
+from loopback import LoopbackServer
 
 TEAM = "T0LAB"
 BOT_USER = "U0BOT"
@@ -21,32 +22,19 @@ class Call:
     body: dict
 
 
-class FakeSlack:
+class FakeSlack(LoopbackServer):
     def __init__(self) -> None:
+        super().__init__()
         self.calls: list[Call] = []
         self.responses: list[dict] = []  # what was posted to response URLs
         self.acks: list[dict] = []       # Socket Mode envelopes the app acknowledged
         self.reject_token = False
-        self.port = 0
         self._ts = itertools.count(1)
-        self._socket: web.WebSocketResponse | None = None
-        self._runner: web.AppRunner | None = None
 
-    async def start(self) -> None:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response)
         app.router.add_get("/socket", self._socket_mode)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self._socket is not None:
-            await self._socket.close()
-        await self._runner.cleanup()
 
     @property
     def api_url(self) -> str:
@@ -57,12 +45,6 @@ class FakeSlack:
 
     def posted(self) -> list[dict]:
         return [c.body for c in self.calls if c.method == "chat.postMessage"]
-
-    async def wait_for(self, condition, timeout: float = 30) -> None:
-        async def poll():
-            while not condition():
-                await asyncio.sleep(0.02)
-        await asyncio.wait_for(poll(), timeout)
 
     async def push(self, envelope: dict) -> None:
         """Send a Socket Mode envelope to the connected app."""

@@ -7,12 +7,10 @@ import asyncio
 import json
 import logging
 import shutil
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,42 +24,9 @@ from bot.core.store import Store
 from bot.core.types import Question
 from bot.errors import StoreError
 from conftest import ROOT, run_cli
+from loopback import ChromaServer, free_port
 
 BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ChromaServer:
-    def __init__(self, path: Path):
-        self.path, self.port = path, _free_port()
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 60) -> None:
-        self.process = subprocess.Popen(
-            [str(BIN / "chroma"), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("chroma run did not start")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(30)
 
 
 @pytest.fixture
@@ -166,7 +131,7 @@ def test_start_waits_for_the_server_with_backoff(tmp_path, project, caplog):
 
 
 def test_unreachable_server_gives_up_with_a_clear_message(project):
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     settings = replace(Settings(root=project), store=replace(StoreSettings(), url=url, connect_timeout_s=1.0))
     started = time.monotonic()
     with pytest.raises(StoreError, match=f"cannot reach the Chroma server at {url}"):

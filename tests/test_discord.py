@@ -14,8 +14,11 @@ from bot.adapters import discord_adapter
 from bot.adapters.discord_adapter import MESSAGE_LIMIT, DiscordBot, render
 from bot.core.types import Question
 from bot.errors import BotError
-from conftest import LONG_QUESTION, FailingEmbedder, fresh_assistant, long_answer_assistant, run_cli
+from conftest import LONG_QUESTION, FailingEmbedder, fresh_assistant, long_answer_assistant, run_cli, with_llm
 from fake_discord import BOT_USER, CHANNEL_ID, DM_CHANNEL_ID, OTHER_BOT, FakeDiscord
+from fake_llm import STREAMED_CAMPUS, streamed_campus_answer
+
+MESSAGE_CONTENT = discord.Intents(message_content=True).value
 
 
 @pytest.fixture
@@ -173,7 +176,7 @@ async def test_client_reconnects_after_the_gateway_drops(fake, kb_assistant):
         await fake.wait_connected()
         [reply] = await ask_and_wait(fake, fake.message("Where is the campus?", channel_id=DM_CHANNEL_ID, guild=False),
                                      channel=DM_CHANNEL_ID)
-    assert fake.resumes + fake.identifies >= 2
+    assert fake.resumes + len(fake.identified) >= 2
     assert "Hangzhou" in reply.body["content"]
 
 
@@ -194,13 +197,13 @@ async def test_listed_channels_need_no_mention_and_ignored_ones_get_nothing(fake
     other = 3001
     assistant = fresh_assistant(kb_assistant, discord={"answer_channels": (str(CHANNEL_ID),),
                                                        "ignore_channels": (str(other),)})
-    async with running(fake, assistant) as client:
-        assert client.intents.message_content  # needed to read messages without a mention
+    async with running(fake, assistant):
         await fake.dispatch("MESSAGE_CREATE", fake.message(f"<@{BOT_USER['id']}> Where is the campus?",
                                                            channel_id=other, mentions=[BOT_USER]))
         [reply] = await ask_and_wait(fake, fake.message("Where is the campus?"))
     assert "Hangzhou" in reply.body["content"]
     assert fake.posted_messages(other) == []
+    assert fake.identified[0]["intents"] & MESSAGE_CONTENT, "needed to read messages without a mention"
 
 
 async def test_reply_in_thread_answers_there_and_follow_ups_need_no_mention(fake, kb_assistant):
@@ -220,10 +223,14 @@ async def test_reply_in_thread_answers_there_and_follow_ups_need_no_mention(fake
     assert "hectares" in follow_up.body["content"], "the follow-up is understood from the thread's memory"
 
 
-def test_default_intents_need_no_privileged_intent(kb_assistant):
-    wanted = discord_adapter.intents(kb_assistant.settings.discord)
-    assert not wanted.message_content and not wanted.members and not wanted.presences
-    assert wanted.dm_messages and wanted.guild_messages
+async def test_default_set_up_asks_discord_for_no_privileged_intent(fake, kb_assistant):
+    async with running(fake, fresh_assistant(kb_assistant)):
+        pass
+    [identify] = fake.identified
+    privileged = MESSAGE_CONTENT | discord.Intents(members=True, presences=True).value
+    assert identify["intents"] & privileged == 0
+    wanted = discord.Intents(identify["intents"])
+    assert wanted.dm_messages and wanted.guild_messages and wanted.guilds
 
 
 async def test_rejected_token_is_a_clear_error(fake, kb_assistant):
@@ -251,26 +258,16 @@ def test_invite_url_has_the_scopes_and_minimal_permissions(tmp_path):
     assert token not in result.stdout + result.stderr
 
 
-async def test_llm_answer_grows_by_edits_then_becomes_the_checked_answer(fake, kb_assistant):
-    from fake_llm import FakeLLM, Script, number_of
-
-    llm = FakeLLM()
-    await llm.start()
-    llm.reply = lambda m: Script(text=f"The campus covers 90.5 hectares [{number_of(m, '90.5 hectares')}][7], "
-                                      "which is 1,358 mu.", piece_delay=0.15)
-    assistant = fresh_assistant(kb_assistant, llm={"provider": "openai", "model": "m", "base_url": llm.base_url,
-                                                   "stream_edit_seconds": 0.2})
-    try:
-        async with running(fake, assistant):
-            [first] = await ask_and_wait(fake, fake.message("How big is the campus?", channel_id=DM_CHANNEL_ID,
-                                                            guild=False), channel=DM_CHANNEL_ID)
-            edits = lambda: fake.sent("PATCH", f"channels/{DM_CHANNEL_ID}/messages/")  # noqa: E731
-            await fake.wait_for(lambda: any("**Sources**" in c.body["content"] for c in edits()))
-    finally:
-        await llm.stop()
+async def test_llm_answer_grows_by_edits_then_becomes_the_checked_answer(fake, kb_assistant, llm):
+    llm.reply = streamed_campus_answer
+    edits = lambda: fake.sent("PATCH", f"channels/{DM_CHANNEL_ID}/messages/")  # noqa: E731
+    async with running(fake, with_llm(kb_assistant, llm, stream_edit_seconds=0.2)):
+        [first] = await ask_and_wait(fake, fake.message("How big is the campus?", channel_id=DM_CHANNEL_ID,
+                                                        guild=False), channel=DM_CHANNEL_ID)
+        await fake.wait_for(lambda: any("**Sources**" in c.body["content"] for c in edits()))
     assert len(fake.posted_messages(DM_CHANNEL_ID)) == 1, "one message, edited as the answer grows"
-    assert len(first.body["content"]) < len("The campus covers 90.5 hectares [1], which is 1,358 mu.")
+    assert len(first.body["content"]) < len(STREAMED_CAMPUS)
     contents = [c.body["content"] for c in edits()]
     assert len(contents) >= 2 and not any("[7]" in c for c in contents + [first.body["content"]])
-    assert contents[-1].startswith("The campus covers 90.5 hectares [1], which is 1,358 mu.")
+    assert contents[-1].startswith(STREAMED_CAMPUS)
     assert "Campus and location" in contents[-1]

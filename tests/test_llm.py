@@ -11,24 +11,11 @@ from bot import evaluation
 from bot.config import ConfigError, LLMSettings
 from bot.core.llm import chat_model
 from bot.core.types import Question
-from conftest import ROOT, fresh_assistant, run_cli
-from fake_llm import FakeLLM, Script, echo_best_passage, is_rewrite, number_of
+from conftest import ROOT, fresh_assistant, run_cli, with_llm
+from fake_llm import Script, echo_best_passage, is_rewrite, number_of
 
 SECRET = "sk-test-0123456789abcdef"
 CAMPUS = "How big is the campus?"
-
-
-@pytest.fixture
-async def llm():
-    server = FakeLLM()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-def with_llm(kb_assistant, llm: FakeLLM, **overrides):
-    return fresh_assistant(kb_assistant, llm={"provider": "openai", "model": "fake-model", "base_url": llm.base_url,
-                                              "timeout_s": 3.0, **overrides})
 
 
 def ask(text: str, conversation: str = "c1") -> Question:

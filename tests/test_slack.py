@@ -21,7 +21,8 @@ from bot.adapters import slack_adapter
 from bot.adapters.slack_adapter import MAX_BLOCKS, SECTION_LIMIT, SlackBot
 from bot.core.types import Question
 from bot.errors import BotError
-from conftest import LONG_QUESTION, FailingEmbedder, fresh_assistant, long_answer_assistant, run_cli
+from conftest import LONG_QUESTION, FailingEmbedder, fresh_assistant, long_answer_assistant, run_cli, with_llm
+from fake_llm import STREAMED_CAMPUS, streamed_campus_answer
 from fake_slack import BOT_ID, BOT_USER, TEAM, FakeSlack
 
 SECRET = "test-signing-secret"
@@ -349,25 +350,16 @@ def test_app_manifest_subscribes_to_what_the_adapter_handles():
     assert manifest["features"]["app_home"]["messages_tab_enabled"]
 
 
-async def test_llm_answer_grows_by_updates_then_becomes_blocks(slack, kb_assistant, tmp_path):
-    from fake_llm import FakeLLM, Script, number_of
-
-    llm = FakeLLM()
-    await llm.start()
-    llm.reply = lambda m: Script(text=f"The campus covers 90.5 hectares [{number_of(m, '90.5 hectares')}], "
-                                      "which is 1,358 mu.", piece_delay=0.15)
-    assistant = fresh_assistant(kb_assistant, llm={"provider": "openai", "model": "m", "base_url": llm.base_url,
-                                                   "stream_edit_seconds": 0.2})
+async def test_llm_answer_grows_by_updates_then_becomes_blocks(slack, kb_assistant, tmp_path, llm):
+    llm.reply = streamed_campus_answer
     updates = lambda: [c.body for c in slack.calls if c.method == "chat.update"]  # noqa: E731
-    try:
-        async with running(slack, assistant, tmp_path) as bot:
-            event = mention("How big is the campus?")
-            await bot.event(event)
-            await slack.wait_for(lambda: any(u.get("blocks") for u in updates()))
-    finally:
-        await llm.stop()
+    async with running(slack, with_llm(kb_assistant, llm, stream_edit_seconds=0.2), tmp_path) as bot:
+        event = mention("How big is the campus?")
+        await bot.event(event)
+        await slack.wait_for(lambda: any(u.get("blocks") for u in updates()))
     [preview] = slack.posted()
     assert preview["thread_ts"] == event["ts"] and "blocks" not in preview
+    assert not any("[7]" in u["text"] for u in [preview, *updates()]), "an invalid citation never shows"
     final = updates()[-1]
-    assert final["ts"] and section_text(final) == "The campus covers 90.5 hectares [1], which is 1,358 mu."
+    assert final["ts"] and section_text(final) == STREAMED_CAMPUS
     assert "Campus and location" in context_text(final) and [b for b in final["blocks"] if b["type"] == "actions"]

@@ -19,7 +19,6 @@ from bot import messages as M
 from bot.adapters.live import LiveMessage
 from bot.adapters.split import split_text
 from bot.config import DiscordSettings, Settings
-from bot.core import text as T
 from bot.core.assistant import Assistant
 from bot.core.types import Answer, Question
 from bot.errors import BotError
@@ -162,24 +161,24 @@ class DiscordBot(discord.Client):
     async def _deliver(self, question: Question, send, *, reference: discord.MessageReference | None = None) -> None:
         """Answer through `send` in as many messages as Discord's limit needs (the first one is
         the reply). With an LLM the first message shows the answer while it is generated."""
-        first = {"reference": reference} if reference else {}
+        as_reply = {"reference": reference} if reference else {}
         live = None
         if self.assistant.llm is not None:
-            live = LiveMessage(lambda text: send(text, **first), lambda message, text: message.edit(content=text),
+            live = LiveMessage(lambda text: send(text, **as_reply), lambda message, text: message.edit(content=text),
                                interval=self.stream_interval, limit=MESSAGE_LIMIT)
         answer = await self.assistant.reply(question, on_partial=live.update if live else None)
         parts = split_text(render(answer), MESSAGE_LIMIT)
         shown = await live.finish() if live else None
-        if shown is not None:
-            await shown.edit(content=parts.pop(0))
-            first = {}
-        for part in parts:
-            await send(part, **first)
-            first = {}
+        if shown is not None:  # the preview (already the reply) becomes the first part
+            await shown.edit(content=parts[0])
+        else:
+            await send(parts[0], **as_reply)
+        for part in parts[1:]:
+            await send(part)
 
     async def _apologise(self, send, question_text: str) -> None:
         try:
-            await send(M.say("error", T.language(question_text), contact=self.lab.contact_email))
+            await send(self.assistant.apology(question_text).text)
         except Exception:
             _log.exception("could not send the apology either")
 

@@ -107,7 +107,6 @@ class SlackBot:
                  signing_secret: str | None = None, client: AsyncWebClient | None = None):
         self.assistant = assistant
         self.config = settings.slack
-        self.lab = settings.lab
         self.stream_interval = settings.llm.stream_edit_seconds
         self.feedback = FeedbackStore(settings.resolve(settings.slack.feedback_db))
         self._questions = _Recent()  # (channel, ts) of messages already answered
@@ -218,10 +217,8 @@ class SlackBot:
                 await post(blocks)
         except Exception:
             _log.exception("could not answer a Slack message from %s", question.user)
-            apology = Answer(M.say("error", T.language(question.text), contact=self.lab.contact_email), (),
-                             grounded=False, language=T.language(question.text), notice=True)
             try:
-                await post(render(apology)[0])
+                await post(render(self.assistant.apology(question.text))[0])
             except Exception:
                 _log.exception("could not send the apology either")
 

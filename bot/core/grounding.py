@@ -60,11 +60,17 @@ def check(text: str, passages: list[Passage], *, question: str, contact: str, se
             return Checked(text, (), refusal=True), ""
         return None, "no valid citation"
     # Every figure must come from a cited passage, the question or the contact address.
-    support = _digits(" ".join(p.text for p in passages if p.n in cited) + " " + question + " " + contact)
-    unsupported = [n for n in _NUMBER.findall(_CITATION.sub("", text)) if _digits(n) not in support]
+    unsupported = unsupported_figures(text, " ".join([*(p.text for p in passages if p.n in cited), question, contact]))
     if unsupported:
         return None, f"figures not in the cited passages: {', '.join(unsupported[:3])}"
     return Checked(text, tuple(sorted(cited)), refusal=False), ""
+
+
+def unsupported_figures(text: str, support: str) -> list[str]:
+    """The figures in `text` (citation markers aside) that `support` does not contain; "1,358" and
+    "1358" count as the same figure."""
+    support = _digits(support)
+    return [n for n in _NUMBER.findall(_CITATION.sub("", text)) if _digits(n) not in support]
 
 
 def _digits(text: str) -> str:
