@@ -153,3 +153,20 @@ def test_hashing_fallback_backend_answers_end_to_end(tmp_path):
     answer = Assistant(s, store=Store(s), embedder=hashing).answer_sync(
         Question("Does the institute hire marine biologists?"))
     assert answer.grounded and "marine biologists" in answer.text and answer.sources[0].path == "kb/hiring.md"
+
+
+def test_re_indexing_prunes_only_its_own_old_generations(tmp_path):
+    """Two indexes in one store (as on a shared Chroma server), names of the same length."""
+    hashing = HashingEmbedder()
+    write(tmp_path / "kb", "a.md", CAMPUS_A)
+    first = settings_for(tmp_path, knowledge=["kb"], collection="lab_knowledge")
+    other = settings_for(tmp_path, knowledge=["kb"], collection="lab_documents")
+    for settings in (first, other):
+        _ingest(settings, hashing)
+    for n in range(3):  # three publishes of the first index: it keeps two generations of its own
+        write(tmp_path / "kb", "a.md", CAMPUS_A + f"\nRevision {n}.\n")
+        _ingest(first, hashing)
+    answer = Assistant(other, store=Store(other), embedder=hashing).answer_sync(Question("How big is the campus?"))
+    assert answer.grounded and answer.sources, "the other index lost nothing"
+    names = sorted(c.name for c in Store(first)._client.list_collections())
+    assert len([n for n in names if n.startswith("lab_knowledge-g") and not n.endswith("-sentences")]) == 2

@@ -137,9 +137,6 @@ class Store:
         except Exception:
             return False
 
-    def _collection_names(self) -> list[str]:
-        return [c if isinstance(c, str) else c.name for c in self._client.list_collections()]
-
     # --- writing: build a generation, then publish it ------------------------------
 
     def file_hashes(self) -> dict[str, str]:
@@ -193,9 +190,10 @@ class Store:
         self._writing = None
         self._chunks, self._sentences, self.generation = chunks, sentences, name
         keep = {name, previous}
-        for other in self._collection_names():
+        for other in (c.name for c in self._client.list_collections()):
             base = other.removesuffix("-sentences")
-            stale = _GENERATION.match(other[len(self._name):]) and base not in keep
+            mine = other.startswith(self._name) and _GENERATION.match(other[len(self._name):])
+            stale = mine and base not in keep
             if stale or other == f"{self._name}_sentences":
                 try:
                     self._client.delete_collection(other)
