@@ -51,7 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     sl.add_argument("--store", type=Path, help=store_help)
 
     ev = sub.add_parser("eval", help="measure retrieval and answer quality on a question set")
-    ev.add_argument("--questions", type=Path, help="question file (default: tests/eval/questions.yaml)")
+    ev.add_argument("--set", choices=("knowledge", "raw"), default="knowledge",
+                    help="knowledge: the configured index and tests/eval/questions.yaml (default); raw: the "
+                         "raw-document corpus tests/eval/raw/, indexed into --store or a temporary index, "
+                         "and tests/eval/raw_questions.yaml")
+    ev.add_argument("--questions", type=Path, help="question file (default: the set's)")
     ev.add_argument("--store", type=Path, help=store_help)
     ev.add_argument("--report", type=Path, help="markdown report path (default: reports/eval.md)")
     ev.add_argument("--no-llm", action="store_true", help="measure the extractive answers even when [llm] is configured")
@@ -212,13 +216,22 @@ def _slack(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _eval(settings: Settings, args: argparse.Namespace) -> int:
+    import tempfile
+
     from bot import evaluation
 
-    questions = evaluation.load_questions(args.questions or settings.resolve("tests/eval/questions.yaml"))
-    assistant = _assistant(settings, auto_index=not args.store, use_llm=not args.no_llm)
-    results = evaluation.run(assistant, questions)
+    eval_set = evaluation.EVAL_SETS[args.set]
+    questions = evaluation.load_questions(args.questions or settings.resolve(eval_set.questions))
+    with tempfile.TemporaryDirectory(prefix="bot-eval-") as scratch:
+        if eval_set.corpus:  # a fixed corpus: indexed into --store, or a throw-away index
+            settings = settings.with_store_path(args.store or Path(scratch))
+            if _ingest(settings, [settings.resolve(eval_set.corpus)]):
+                return 1
+        assistant = _assistant(settings, auto_index=not args.store and not eval_set.corpus,
+                               use_llm=not args.no_llm)
+        results = evaluation.run(assistant, questions)
     summary = evaluation.summarize(results)
-    corpus = str(args.store or assistant.store.location)
+    corpus = eval_set.corpus or str(args.store or assistant.store.location)
     print(evaluation.table(summary))
     path = args.report or settings.resolve("reports/eval.md")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -20,11 +20,24 @@ from bot import messages as M
 from bot.core import grounding
 from bot.core import text as T
 from bot.core.assistant import Assistant
+from bot.core.compose import LEAD_IN
 from bot.core.conversation import Turn
 from bot.core.types import Answer, Question
 from bot.errors import BotError
 
 _CITED = re.compile(r"(.*?)\s*\[(\d+)\]", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    questions: str      # relative to the project root
+    corpus: str = ""    # a fixed corpus to index first; empty: the configured index
+
+
+EVAL_SETS = {
+    "knowledge": EvalSet("tests/eval/questions.yaml"),
+    "raw": EvalSet("tests/eval/raw_questions.yaml", corpus="tests/eval/raw"),
+}
 
 
 @dataclass(frozen=True)
@@ -96,15 +109,12 @@ def _contains(haystack: str, needle: str) -> bool:
     return _norm(needle) in _norm(haystack)
 
 
-def _framing_texts(assistant: Assistant) -> set[str]:
-    lab = assistant.settings.lab
-    return {_norm(M.say(k, lang, lab=lab.display_name(lang))) for k in ("evidence_intro", "quoted_note")
-            for lang in ("en", "zh")} - {""}
+_FRAMING = M.framing_pattern()
 
 
-def _check_citations(answer: Answer, docs: dict[str, str], framing: set[str],
-                     facts: tuple[tuple[str, ...], ...]) -> tuple[int, int]:
-    """(correct, total) cited segments: every quoted sentence and fact is in the cited document."""
+def _check_citations(answer: Answer, docs: dict[str, str], facts: tuple[tuple[str, ...], ...]) -> tuple[int, int]:
+    """(correct, total) cited segments: every quoted sentence and fact is in the cited document
+    (the bot's framing, and the bracketed lead-in naming a sentence's subject, are not quotes)."""
     by_n = {s.n: docs.get(s.path, "") for s in answer.sources}
     correct = total = 0
     for segment, n in _CITED.findall(answer.text):
@@ -112,8 +122,8 @@ def _check_citations(answer: Answer, docs: dict[str, str], framing: set[str],
         doc = by_n.get(int(n))
         if not doc:
             continue
-        quoted = [p for p in T.paragraphs(segment) if _norm(p) not in framing]
-        sentences = [s for p in quoted for s in T.sentences(p)]
+        quoted = [p for p in T.paragraphs(segment) if not _FRAMING.match(p.strip())]
+        sentences = [LEAD_IN.sub("", s) for p in quoted for s in T.sentences(p)]
         facts_here = [alt for fact in facts for alt in fact if _contains(segment, alt)]
         if sentences and all(_contains(doc, s) for s in sentences) and all(_contains(doc, f) for f in facts_here):
             correct += 1
@@ -129,7 +139,6 @@ async def _run(assistant: Assistant, questions: list[EvalQuestion]) -> list[Resu
     docs: dict[str, str] = {}
     for chunk in assistant.store.all_chunks():
         docs[chunk.path] = docs.get(chunk.path, "") + "\n" + chunk.text
-    framing = _framing_texts(assistant)
     results = []
     for q in questions:
         conversation = f"eval:{q.id}:{uuid.uuid4().hex[:8]}"
@@ -147,7 +156,7 @@ async def _run(assistant: Assistant, questions: list[EvalQuestion]) -> list[Resu
             if name not in ranked_files:
                 ranked_files.append(name)
         facts_ok = bool(q.facts) and all(any(_contains(answer.text, alt) for alt in fact) for fact in q.facts)
-        ok, total = _check_citations(answer, docs, framing, q.facts)
+        ok, total = _check_citations(answer, docs, q.facts)
         cited = " ".join(docs.get(s.path, "") for s in answer.sources)
         # The same test the LLM's output must pass, applied to every answer.
         invented = grounding.unsupported_figures(answer.text,

@@ -25,9 +25,26 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "",
         "zh": "根据{lab}的资料：",
     },
-    "quoted_note": {
+    # When the evidence names no single organisation (never our lab for someone else's page).
+    "evidence_intro_neutral": {
         "en": "",
-        "zh": "（以上为资料原文摘录。）",
+        "zh": "根据检索到的资料：",
+    },
+    # Evidence quoted as written, in the other language than the question.
+    "quoted_note": {
+        "en": "(Quoted as written in the source, which is in Chinese.)",
+        "zh": "（以上引文为英文资料原文。）",
+    },
+    "premise_unconfirmed": {
+        "en": "The documents don't confirm the figure in your question. This is what they say:",
+        "zh": "资料并未证实您问题中的数字。资料中的说法如下：",
+    },
+    "instruction": {
+        "en": "I answer candidates' questions about {lab} from its documents, and I don't take instructions "
+              "about what to say. Ask me about research areas, positions, the campus, funding, partners or how to "
+              "apply; for anything else, the recruitment team is at {contact}.",
+        "zh": "我只根据{lab}的资料回答候选人的问题，不接受关于回答内容的指令。您可以问研究方向、招聘岗位、园区、"
+              "经费、合作伙伴或申请方式；其他问题请联系招聘团队：{contact}。",
     },
     "conflict": {
         "en": "Note: the documents give different figures for this; both are quoted above with their sources.",
@@ -86,6 +103,17 @@ TOPIC_NAMES: dict[str, dict[str, str]] = {
     "benefits": {"en": "benefits or insurance", "zh": "福利或保险"},
     "stock": {"en": "shares or investment advice", "zh": "股票或投资建议"},
 }
+
+
+def framing_pattern():
+    """A regex matching any line of the bot's own framing (placeholders match anything): what
+    the evaluation must not count as quoted evidence."""
+    import re
+
+    keys = ("evidence_intro", "evidence_intro_neutral", "quoted_note", "premise_unconfirmed", "conflict", "handoff")
+    alternatives = [re.escape(t).replace(re.escape("{lab}"), ".+?").replace(re.escape("{contact}"), ".+?")
+                    for k in keys for t in _TEXTS[k].values() if t]
+    return re.compile(r"^(?:" + "|".join(alternatives) + r")$")
 
 
 def say(key: str, lang: str, **values: object) -> str:

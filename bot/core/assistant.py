@@ -13,9 +13,9 @@ from dataclasses import replace
 
 from bot import messages as M
 from bot.config import Settings
-from bot.core import grounding
+from bot.core import answerability, grounding
 from bot.core import text as T
-from bot.core.compose import compose
+from bot.core.compose import compose, instructions_only
 from bot.core.conversation import ConversationMemory, Turn, standalone
 from bot.core.embeddings import Embedder, load_embedder
 from bot.core.grounding import Passage
@@ -138,27 +138,60 @@ class Assistant:
         if _START_OVER.match(text):
             self.memory.clear(question.conversation)
             return self._notice(M.say("new_conversation", language), language)
-        return text, language, self.memory.recent(question.conversation), truncated
+        # Sentences that instruct the bot are not part of the question; with nothing else left,
+        # nothing from the documents is quoted.
+        ask = answerability.read(text)
+        if ask.instructed and not ask.text:
+            return instructions_only(language, self.settings)
+        return ask.text, language, self.memory.recent(question.conversation), truncated
 
     def _extractive(self, conversation: str, text: str, query: str, language: str) -> tuple[Answer, Retrieval]:
         started = time.perf_counter()
         self.refresh()
+        # One model call for every vector this answer needs (a batch costs less than its parts):
+        # the query; a follow-up as typed ("focus"); the question without its names ("predicate").
+        names = answerability.entities(query)
+        extra = {"focus": text if query != text else "", "predicate": answerability.predicate(query),
+                 **{f"name:{i}": e.surface for i, e in enumerate(names)}}
+        extra = {k: v for k, v in extra.items() if v and v != query}
+        vectors = dict(zip(["query", *extra], self.embedder.embed_queries([query, *extra.values()])))
         try:
-            retrieval = self.retriever.search(query, language=language)
+            retrieval = self.retriever.search(query, language=language, vector=vectors["query"])
         except Exception:
             # The generation being read may have been pruned by a re-index: move on and retry once.
             if not self.refresh(force=True):
                 raise
-            retrieval = self.retriever.search(query, language=language)
+            retrieval = self.retriever.search(query, language=language, vector=vectors["query"])
         self.memory.add(conversation, text, query)
         retrieved = time.perf_counter()
-        sentences = self.store.sentences_for([h.chunk.id for h in retrieval.relevant])
-        focus = self.embedder.embed_queries([text])[0] if query != text and retrieval.relevant else None
+        sentences = self.store.sentences_for([h.chunk.id for h in retrieval.hits])
         answer = compose(query, language=language, retrieval=retrieval, sentences=sentences,
-                         lexical=self.retriever.lexical, settings=self.settings, focus=focus)
+                         lexical=self.retriever.lexical, settings=self.settings, focus=vectors.get("focus"),
+                         predicate=vectors.get("predicate"), ask=answerability.read(text),
+                         name_documents=self._name_documents(names, vectors, retrieval))
         timings = {"retrieve_ms": round((retrieved - started) * 1000, 2),
                    "compose_ms": round((time.perf_counter() - retrieved) * 1000, 2)}
         return replace(answer, timings=timings), retrieval
+
+    def _name_documents(self, names: list, vectors: dict, retrieval: Retrieval) -> dict:
+        """For each name the question uses, the documents (one per language) whose passages are
+        closest to it: where a name cannot be read (Chinese name, English page), only the page
+        most about it may speak for it."""
+        passages = {T.language(h.chunk.text) for h in retrieval.hits}
+        if not any(("en" if name.cjk else "zh") in passages for name in names):
+            return {}  # every name can be read in every passage
+        chunk_vectors = self.store.vectors([h.chunk.id for h in retrieval.hits])
+        out = {}
+        for i, name in enumerate(names):
+            best: dict[str, tuple[float, str]] = {}
+            for h in retrieval.hits:
+                if h.chunk.id not in chunk_vectors:
+                    continue
+                lang, score = T.language(h.chunk.text), float(chunk_vectors[h.chunk.id] @ vectors[f"name:{i}"])
+                if score > best.get(lang, (-1.0, ""))[0]:
+                    best[lang] = (score, h.chunk.path)
+            out[name] = {path for _, path in best.values()}
+        return out
 
     async def _rewrite(self, text: str, history: list[Turn]) -> str:
         """A follow-up as a standalone question: by the LLM when allowed, else (or on failure) by rule."""

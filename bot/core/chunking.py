@@ -16,9 +16,13 @@ class Piece:
     text: str
     sentences: tuple[str, ...]  # the quotable units of `text`
 
+    def heading(self, title: str) -> str:
+        """The document title and section path, e.g. "About Zhejiang Lab — Campus"."""
+        return " — ".join(p for p in (title, self.section) if p)
+
     def context(self, title: str) -> str:
         """What gets embedded and lexically indexed: the heading context plus the text."""
-        head = " — ".join(p for p in (title, self.section) if p)
+        head = self.heading(title)
         return f"{head}\n{self.text}" if head else self.text
 
 
@@ -41,8 +45,13 @@ def _sections(text: str, title: str) -> list[tuple[str, list[str]]]:
     return [(path, paras) for path, paras in out if paras]
 
 
+_CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|https?://\S+|www\.\S+")
+
+
 def _quotable(sentence: str) -> bool:
-    return len(sentence) >= 25 or (len(sentence) >= 8 and bool(T.CJK_RUN.search(sentence)))
+    """Long enough to say something; an address or link always is (it answers "how do I apply")."""
+    return (len(sentence) >= 25 or (len(sentence) >= 8 and bool(T.CJK_RUN.search(sentence)))
+            or bool(_CONTACT.search(sentence)))
 
 
 def _merge_small(sections: list[tuple[str, list[str]]], chunk_chars: int) -> list[tuple[str, list[str]]]:

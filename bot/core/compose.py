@@ -5,11 +5,14 @@ them; the only added words are framing from bot.messages. Three safeguards:
 - nothing relevant enough -> an honest refusal with the recruitment contact;
 - questions on sensitive topics (pay, visas, deadlines, ...) are answered only by a
   sentence that speaks to that topic, never by a merely nearby one;
-- when documents disagree on a figure, both statements are quoted with their sources.
+- when documents disagree on a figure, both statements are quoted with their sources;
+- a sentence answers only if it is about what the question names and carries what it asks
+  for (bot.core.answerability); a message that only instructs the bot gets no evidence.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -17,10 +20,11 @@ import numpy as np
 
 from bot import messages as M
 from bot.config import Settings
+from bot.core import answerability as A
 from bot.core import text as T
 from bot.core.retrieval import Hit, LexicalIndex, Retrieval
 from bot.core.store import Sentence
-from bot.core.types import Answer, Source
+from bot.core.types import Answer, Chunk, Source
 
 # topic -> words that mark it, in questions and in evidence alike.
 SENSITIVE = {
@@ -48,6 +52,11 @@ _LEXICAL_WEIGHT = 0.10   # how much exact term overlap adds to a sentence's cosi
 _MARGIN = 0.035          # sentences this close to the best one are quoted too
 _FOCUS_WEIGHT = 0.7      # a follow-up's own words vs. the conversation's, when scoring sentences
 _TOPIC_FLOOR = 0.05      # a topic sentence may sit this far below the relevance threshold
+_SENTENCE_FLOOR = 0.02   # a sentence of a passage under the floor must clear it by this much
+_PREDICATE_WEIGHT = 0.5  # what is asked vs. the whole question (names included), when ranking sentences
+# Kinds of answer that a sentence's shape alone cannot confirm (capitalised words are everywhere):
+# such a sentence must also share a word or the meaning of what is asked.
+_WEAK_KINDS = (None, "name", "place")
 
 
 @dataclass(frozen=True)
@@ -74,15 +83,22 @@ def _is_enumeration(sentence: str) -> bool:
 
 
 def _rank(question: str, retrieval: Retrieval, sentences: list[Sentence], lexical: LexicalIndex,
-          focus: np.ndarray | None) -> list[Evidence]:
-    """Score sentences by cosine to the question plus IDF-weighted word overlap.
+          focus: np.ndarray | None, predicate: np.ndarray | None = None, kind: str | None = None) -> list[Evidence]:
+    """Score sentences by cosine to the question (above its language pair's floor) plus
+    IDF-weighted word overlap.
 
     `focus` is the embedding of a follow-up as typed ("where is it?"): weighted in, so
     the sentence that answers *this* turn beats those that answered the previous one.
+    `predicate` is the embedding of the question with its names replaced by "it": weighted in,
+    so the sentence that says what is asked beats one that only repeats the name.
     """
-    hit_of = {h.chunk.id: h for h in retrieval.relevant}
+    hit_of = {h.chunk.id: h for h in retrieval.hits}
+    relevant = {h.chunk.id for h in retrieval.relevant}
+    # The subject is checked separately (answerability); overlap counts the words of what is asked.
+    named = {t for e in A.entities(question) for t in T.tokens(e.surface)}
     q_tokens = set(T.tokens(question))
     weight = sum(lexical.idf(t) for t in q_tokens) or 1.0
+    q_tokens -= named
     wants_list = bool(_LIST_QUESTION.search(question))
     scored = []
     for s in sentences:
@@ -90,11 +106,25 @@ def _rank(question: str, retrieval: Retrieval, sentences: list[Sentence], lexica
         if hit is None:
             continue
         overlap = sum(lexical.idf(t) for t in q_tokens & set(T.tokens(s.text))) / weight
-        cosine = float(np.dot(s.vector, retrieval.query_vector))
+        similarity = float(np.dot(s.vector, retrieval.query_vector))
+        floor = retrieval.floors.get(T.language(s.text), hit.floor)  # the sentence's own language
+        cosine = similarity
         if focus is not None:
             cosine = (1 - _FOCUS_WEIGHT) * cosine + _FOCUS_WEIGHT * float(np.dot(s.vector, focus))
+        if predicate is not None:
+            cosine = (1 - _PREDICATE_WEIGHT) * cosine + _PREDICATE_WEIGHT * float(np.dot(s.vector, predicate))
         bonus = _LIST_BONUS if wants_list and _is_enumeration(s.text) else 0.0
-        scored.append(Evidence(s, hit, cosine + _LEXICAL_WEIGHT * overlap + bonus))
+        # Cosines are compared above their language pair's floor, so an English sentence can
+        # answer a Chinese question against Chinese sentences that merely score higher.
+        score = cosine - floor + _LEXICAL_WEIGHT * overlap + bonus
+        if s.chunk_id not in relevant and not (similarity - floor >= _SENTENCE_FLOOR
+                                               or overlap >= 0.5 and similarity - floor >= -_SENTENCE_FLOOR):
+            continue  # a passage below the floor answers only through a sentence clearly above it,
+            #           or one that holds most of the question's words and is near it
+        if (predicate is not None and kind in _WEAK_KINDS and not overlap and T.language(s.text) == retrieval.language
+                and float(np.dot(s.vector, predicate)) < floor):
+            continue  # neither the words nor the meaning of what is asked: only the name matched
+        scored.append(Evidence(s, hit, score))
     return sorted(scored, key=lambda e: -e.score)
 
 
@@ -133,7 +163,49 @@ def _conflicts(chosen: list[Evidence], ranked: list[Evidence]) -> list[Evidence]
     return extra
 
 
-def _render(evidence: list[Evidence], language: str, lab: str) -> tuple[str, tuple[Source, ...]]:
+# A sentence that leans on its context ("It was founded...") gets the subject named in front of
+# it, in square brackets: the bot's framing, never part of the quote.
+LEAD_IN = re.compile(r"^\[(?!\d+\])[^\]\n]{1,80}\]\s*")
+
+
+@functools.lru_cache(maxsize=4096)  # chunks recur across questions; parsing one costs ~0.3 ms
+def _around(chunk: Chunk, aliases: tuple[tuple[str, str], ...] = ()) -> A.Context:
+    """What a passage is about: its document's title, owner and opening, its section, its text."""
+    return A.Context(chunk.title, chunk.organisation, chunk.lead, chunk.section, chunk.text, aliases=dict(aliases))
+
+
+def _aliases(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """The lab's name in each script (config), so "Zhejiang Lab" is found in a Chinese page."""
+    lab = settings.lab
+    return ((lab.name.lower(), lab.name_zh), (lab.name_zh.lower(), lab.name)) if lab.name and lab.name_zh else ()
+
+
+def _subject(ev: Evidence, asked: list[A.Entity]) -> str:
+    """Whom a sentence is about: the name the question used when the passage is about it, else its
+    title (when short) or section."""
+    c = ev.hit.chunk
+    context = _around(c)
+    for entity in asked:
+        if not entity.cjk and context.mentions(entity) and T.language(ev.sentence.text) == "en":
+            return entity.surface
+    section = c.section.rsplit(" > ", 1)[-1].rsplit(" / ", 1)[-1] if c.section else ""
+    return c.title if len(c.title) <= 60 else section
+
+
+def _whose(evidence: list[Evidence], settings: Settings, language: str) -> str:
+    """The organisation the evidence is about, for the framing: never our lab for someone else's page."""
+    owners = {ev.hit.chunk.organisation for ev in evidence}
+    if len(owners) == 1 and "" not in owners:
+        return owners.pop()
+    lab = settings.lab
+    names = [n for n in (lab.name, lab.name_zh) if n]
+    if names and all(any(n in f"{ev.hit.chunk.title} {ev.hit.chunk.text}" for n in names) for ev in evidence):
+        return lab.display_name(language)
+    return ""
+
+
+def _render(evidence: list[Evidence], language: str, whose: str,
+            asked: list[A.Entity]) -> tuple[str, tuple[Source, ...]]:
     """Quote the evidence grouped by source in reading order, each group cited [n]."""
     numbers: dict[str, int] = {}
     sources: list[Source] = []
@@ -148,16 +220,22 @@ def _render(evidence: list[Evidence], language: str, lab: str) -> tuple[str, tup
     for i, ev in enumerate(ordered):
         last_of_group = i + 1 == len(ordered) or ordered[i + 1].path != ev.path
         body = ev.sentence.text.rstrip()
+        first_of_group = i == 0 or ordered[i - 1].path != ev.path
+        if first_of_group and not ev.hit.chunk.handoff and A.leans_on_context(body):
+            subject = _subject(ev, asked)
+            if subject and subject.lower() not in body.lower():
+                body = f"[{subject}] {body}"
         parts.append(f"{body} [{numbers[ev.path]}]" if last_of_group else body)
-    if any("\n" in p for p in parts):
+    if any("\n" in p for p in parts) or len({T.language(p) for p in parts}) > 1:
         joiner = "\n\n"
     else:  # Chinese sentences run on without spaces
         joiner = "" if all(T.language(p) == "zh" for p in parts) else " "
     text = joiner.join(parts)
-    intro = M.say("evidence_intro", language, lab=lab)
+    intro = M.say("evidence_intro", language, lab=whose) if whose else M.say("evidence_intro_neutral", language)
     if intro:
         text = f"{intro}\n\n{text}"
-    if language == "zh" and all(T.language(e.sentence.text) != "zh" for e in evidence):
+    languages = {T.language(e.sentence.text) for e in evidence}
+    if languages == {"en"} and language == "zh" or languages == {"zh"} and language == "en":
         text += "\n\n" + M.say("quoted_note", language)
     return text, tuple(sources)
 
@@ -171,11 +249,52 @@ def refusal(language: str, settings: Settings, topic: str | None = None) -> Answ
     return Answer(text=text, sources=(), grounded=False, language=language)
 
 
+def instructions_only(language: str, settings: Settings) -> Answer:
+    """A message that tells the bot what to do or say instead of asking: no evidence is quoted."""
+    lab, contact = settings.lab.display_name(language), settings.lab.contact_email
+    return Answer(text=M.say("instruction", language, lab=lab, contact=contact), sources=(), grounded=False,
+                  language=language)
+
+
+def _answers(ev: Evidence, asked: list[A.Entity], kind: str | None, documented: set[A.Entity],
+             around: A.Context, aliases: tuple[tuple[str, str], ...], name_documents: dict) -> bool:
+    """The answerability check: about what the question names, and holding what it asks for.
+    `around` is what the sentence's passage is about; `documented`, the names that passages in
+    their own script speak of; `name_documents`, per name, the documents closest to it."""
+    sentence = ev.sentence.text
+    if not A.carries(kind, sentence):
+        return False
+    if not asked:
+        return True
+    own = A.Context(sentence, aliases=dict(aliases))
+    for entity in asked:
+        if own.mentions(entity):
+            continue
+        said = around.mentions(entity)
+        if said is None:
+            # A name in the other script cannot be read here: such a passage may answer only when
+            # no passage in the name's own script speaks of it, and it is the closest to the name.
+            if entity in documented or ev.path not in name_documents.get(entity, {ev.path}):
+                return False
+            continue
+        # Not named in the sentence: its passage must be about it, and the sentence about nobody else.
+        also = {t for name, alias in aliases if name == entity.surface.lower() for t in T.tokens(alias)}
+        if not said or A.names_other_subject(sentence, asked, also):
+            return False
+    return True
+
+
 def compose(question: str, *, language: str, retrieval: Retrieval, sentences: list[Sentence],
-            lexical: LexicalIndex, settings: Settings, focus: np.ndarray | None = None) -> Answer:
-    if not retrieval.relevant:
-        return refusal(language, settings)
-    ranked = _rank(question, retrieval, sentences, lexical, focus)
+            lexical: LexicalIndex, settings: Settings, focus: np.ndarray | None = None,
+            predicate: np.ndarray | None = None, ask: A.Ask | None = None,
+            name_documents: dict | None = None) -> Answer:
+    """The extractive answer to `question` (the search query: a follow-up already made standalone);
+    `ask` is what the candidate's own message asks (kind, stated figures), read from `question` if absent;
+    `name_documents`: per name in the question, the documents (one per language) closest to it."""
+    ask = ask or A.read(question)
+    if ask.instructed and not ask.text:
+        return instructions_only(language, settings)
+    ranked = _rank(question, retrieval, sentences, lexical, focus, predicate, ask.kind)
     if not ranked:
         return refusal(language, settings)
 
@@ -183,23 +302,37 @@ def compose(question: str, *, language: str, retrieval: Retrieval, sentences: li
     if topics:
         # Only sentences that speak to the topic may answer; a merely nearby fact is not an answer.
         on_topic = [e for e in ranked if any(SENSITIVE[t].search(e.sentence.text) for t in topics)]
-        floor = min(h.similarity for h in retrieval.relevant) - _TOPIC_FLOOR
+        floor = min((h.margin for h in retrieval.relevant), default=0.0) - _TOPIC_FLOOR
         on_topic = [e for e in on_topic if e.score >= floor]
         if not on_topic:
             return refusal(language, settings, topic=topics[0])
         ranked = on_topic
-    elif ranked[0].hit.chunk.handoff:
-        # The "where to ask" page is the closest match to something it does not cover.
-        return refusal(language, settings)
+    asked = A.entities(question)
+    aliases = _aliases(settings)
+    around = {h.chunk.id: _around(h.chunk, aliases) for h in retrieval.hits} if asked else {}
+    documented = {e for e in asked for context in around.values() if context.mentions(e)}
+    ranked = [e for e in ranked if e.hit.chunk.handoff
+              or _answers(e, asked, ask.kind, documented, around.get(e.hit.chunk.id), aliases, name_documents or {})]
+    if not ranked:
+        return refusal(language, settings, topic=topics[0] if topics else None)
     # A hand-off page's sentences only ever answer alongside each other, never mixed into facts.
-    ranked = [e for e in ranked if e.hit.chunk.handoff == ranked[0].hit.chunk.handoff]
+    handoff = ranked[0].hit.chunk.handoff
+    if handoff and not topics:
+        facts = [e for e in ranked if not e.hit.chunk.handoff]
+        if not facts or facts[0].score < ranked[0].score - _MARGIN:
+            # The "where to ask" page is clearly the closest match to something the facts do not cover.
+            return refusal(language, settings)
+        handoff = False
+    ranked = [e for e in ranked if e.hit.chunk.handoff == handoff]
 
     chosen = _select(ranked, settings)
     conflicting = _conflicts(chosen, ranked)
-    text, sources = _render(chosen + conflicting, language, settings.lab.display_name(language))
+    evidence = chosen + conflicting
+    text, sources = _render(evidence, language, _whose(evidence, settings, language), asked)
+    if ask.confirm and ask.figures and not A.supports_figures(ask.figures, " ".join(e.sentence.text for e in evidence)):
+        text = f"{M.say('premise_unconfirmed', language)}\n\n{text}"
     if conflicting:
         text += "\n\n" + M.say("conflict", language)
-    handoff = chosen[0].hit.chunk.handoff
     if handoff:
         text += "\n\n" + M.say("handoff", language, contact=settings.lab.contact_email)
     return Answer(text=text, sources=sources, grounded=not handoff, language=language)

@@ -19,6 +19,7 @@ import numpy as np
 
 from bot.config import Settings
 from bot.core import chunking, loaders
+from bot.core.text import paragraphs as text_paragraphs
 from bot.core.embeddings import Embedder
 from bot.core.store import Store
 from bot.core.types import Chunk
@@ -27,7 +28,7 @@ from bot.errors import EmptyIndexError, StoreError
 _log = logging.getLogger(__name__)
 
 # Bump when loading/chunking changes, so every file is re-indexed once.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "5"
 
 
 @dataclass
@@ -81,15 +82,19 @@ def file_hash(raw: bytes, settings: Settings) -> str:
 def _chunks_of(doc: loaders.Document, key: str, doc_hash: str, settings: Settings):
     pieces = chunking.split(doc.text, title=doc.title, chunk_chars=settings.retrieval.chunk_chars)
     prefix = hashlib.sha1(key.encode()).hexdigest()[:12]
+    lead = next((p for p in text_paragraphs(doc.text) if not p.startswith("#")), "")[:400]
     chunks, contexts, sentences, sentence_texts = [], [], [], []
     for i, piece in enumerate(pieces):
         chunk = Chunk(id=f"{prefix}:{i}", text=piece.text, path=key, title=doc.title, section=piece.section,
-                      topic=doc.topic, url=doc.url, updated=doc.updated, doc_hash=doc_hash, handoff=doc.handoff)
+                      topic=doc.topic, url=doc.url, updated=doc.updated, doc_hash=doc_hash, handoff=doc.handoff,
+                      organisation=doc.organisation, lead=lead)
         chunks.append(chunk)
         contexts.append(piece.context(doc.title))
         for j, s in enumerate(piece.sentences):
             sentences.append((chunk.id, j, s))
-            sentence_texts.append(f"{doc.title}: {s}")
+            # The title and section travel with the sentence, so "It was founded in 2017" is
+            # found for "When was <the title's subject> founded?".
+            sentence_texts.append(f"{piece.heading(doc.title)}: {s}")
     return chunks, contexts, sentences, sentence_texts
 
 

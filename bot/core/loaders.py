@@ -1,29 +1,47 @@
 """Read .md / .txt / .html / .pdf files into clean text with metadata.
 
-Every loader returns markdown-ish text (``#`` headings, blank-line paragraphs) so one
-chunker serves all formats. Anything unreadable raises LoadError with a reason a
-recruiter can act on; the ingest run reports it and goes on.
+Every loader returns markdown-ish text (``#`` headings, blank-line paragraphs, ``- `` list
+items) so one chunker serves all formats. Documents arrive as labs really have them
+(press articles without headings, web pages with navigation, PDFs with running headers),
+so each loader restores the structure a reader sees and drops what a reader skips; inline
+markup and decorative symbols never reach a quoted sentence. Anything unreadable raises
+LoadError with a reason a recruiter can act on; the ingest run reports it and goes on.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from bot.core import text as T
+
+_log = logging.getLogger(__name__)
+
 SUPPORTED = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
 
-# Lines that are page furniture, not content (seen in scraped news articles).
+# Lines that are page furniture, not content (seen in scraped news articles and web pages).
 _BOILERPLATE = re.compile(
-    r"^\s*(share( this)?( on .*)?|tweet|print( this)?|in the same category|related (articles|posts)"
-    r"|you can find our social media.*|we would love to thank the writer.*|read more.*|subscribe.*"
-    r"|follow us.*|skip to (main )?content|back to top|cookie(s)? (policy|settings).*"
-    r"|translated from .*|photo(graph(y)?)?:.*|image:.*|advertisement|menu|home)\s*$",
+    r"^\s*(share( this)?( on .*)?|share (this|on|via)\b.{0,60}|tweet|print( this)?|in the same category"
+    r"|related (articles|posts|news|stories)|you can find our social media.*|we would love to thank the writer.*"
+    r"|read more.*|subscribe.*|follow us.*|skip to (main )?content|back to top|cookie(s)? (policy|settings).*"
+    r"|we use cookies.{0,150}|accept (all )?cookies|all rights reserved.*|(©|\(c\)|copyright)\s.{0,100}"
+    r"|translated from .*|photo(graph(y)?)?:.*|image:.*|advertisement|menu|home"
+    r"|分享到.{0,30}|返回顶部|版权所有.{0,80}|上一篇.{0,80}|下一篇.{0,80}|扫一扫.{0,30}|打印本页|关闭窗口)\s*$",
     re.IGNORECASE,
 )
+# Symbols used as decoration or as bullets; never part of a fact.
+_DECOR = "■□▪▫●○◆◇★☆▶►▸▹◀◁◉◎※➤➢✦✧❖✓✔✗✘⬛⬜▌▐│┃"
+_DECOR_RUN = re.compile(f"[{_DECOR}]+")
+_BULLET_DECOR = re.compile(f"^\\s*[{_DECOR}•·◦‣⁃–—]\\s*")
+_SENTENCE_END = ".!?。！？:：;；\"”’)）…"
+_MD_HEADING = re.compile(r"^#{1,6}\s+\S")
+_CONNECTOR_END = re.compile(r"(\b(and|or|of|the|a|an|to|in|for|with|by|on|at|from|as|that|which)|[,，、(（\-–—/])$",
+                            re.I)
 
 
 class LoadError(Exception):
@@ -39,6 +57,7 @@ class Document:
     url: str = ""
     updated: str = ""
     handoff: bool = False          # a page that says where to ask, not facts to quote
+    organisation: str = ""         # whose page this is (front matter, or the site's name)
 
 
 def load(path: Path, key: str) -> Document:
@@ -56,13 +75,18 @@ def load(path: Path, key: str) -> Document:
         text = _decode(raw)
         if suffix in (".html", ".htm"):
             doc = _load_html(text, key)
+        elif suffix == ".txt":
+            doc = Document(path=key, text=structure_plain_text(clean_markup(text)), title="")
         else:
             doc = _load_markdown(text, key)
-    doc.text = strip_boilerplate(doc.text)
+    doc.text = strip_boilerplate(clean_markup(doc.text))
     if not doc.text.strip():
         raise LoadError("no text found (empty file)")
+    if not _has_prose(doc.text):
+        raise LoadError("no readable content found (only menus, links or short fragments)")
     if not doc.title:
         doc.title = _first_heading(doc.text) or path.stem.replace("_", " ").replace("-", " ")
+    doc.title = clean_markup(doc.title).strip()
     return doc
 
 
@@ -76,6 +100,17 @@ def _decode(raw: bytes) -> str:
             continue
     raise LoadError("not a text file (neither UTF-8 nor GB18030)")
 
+
+def _has_prose(text: str) -> bool:
+    """At least one real sentence: a page of menus and link labels has none."""
+    for line in text.splitlines():
+        line = line.strip().lstrip("#-").strip()
+        if len(line.split()) >= 6 or sum(len(r) for r in T.CJK_RUN.findall(line)) >= 12:
+            return True
+    return False
+
+
+# --- Markdown ---------------------------------------------------------------------------------
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(\n|\Z)", re.DOTALL)
 
@@ -96,20 +131,221 @@ def _load_markdown(text: str, key: str) -> Document:
         title=str(meta.get("title") or ""),
         topic=str(meta.get("topic") or ""),
         url=str(meta.get("url") or ""),
-        updated=str(meta.get("updated") or ""),
+        updated=str(meta.get("updated") or meta.get("date") or ""),
         handoff=bool(meta.get("handoff", False)),
+        organisation=str(meta.get("organisation") or meta.get("organization") or meta.get("org") or ""),
     )
 
 
+_INLINE = [
+    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),                           # images
+    (re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)"), r"\1"),        # [text](url)
+    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),                      # [text][ref]
+    (re.compile(r"<((?:https?://|mailto:)[^>\s]+)>"), r"\1"),            # <http://...>
+    (re.compile(r"<br\s*/?>", re.I), "\n"),
+    (re.compile(r"</?[A-Za-z][^>\n]*>"), ""),                            # inline HTML tags
+    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),               # **strong**
+    (re.compile(r"(?<![A-Za-z0-9*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![A-Za-z0-9*])"), r"\1"),  # *em*
+    (re.compile(r"(?<![A-Za-z0-9_])_(?=\S)([^_\n]+?)(?<=\S)_(?![A-Za-z0-9_])"), r"\1"),    # _em_
+    (re.compile(r"~~(.+?)~~"), r"\1"),
+    (re.compile(r"`([^`\n]+)`"), r"\1"),
+    (re.compile(r"\\([\\`*_{}\[\]()#+\-.!$|>~])"), r"\1"),               # \$15 -> $15
+]
+_RULE = re.compile(r"^\s*([-*_=])(\s*\1){2,}\s*$")
+_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_SETEXT = re.compile(r"^(?P<title>[^\n]+)\n(?P<bar>=+|-+)\s*$", re.M)
+
+
+def clean_markup(text: str) -> str:
+    """Markdown emphasis, links, inline HTML and decorative symbols out; words and lines kept."""
+    text = _SETEXT.sub(lambda m: ("# " if m["bar"][0] == "=" else "## ") + m["title"], text)
+    out = []
+    for line in text.splitlines():
+        if _RULE.match(line) or _TABLE_SEPARATOR.match(line):
+            continue
+        line = re.sub(r"^\s*(>\s*)+", "", line)  # block quotes read as plain paragraphs
+        for pattern, repl in _INLINE:
+            line = pattern.sub(repl, line)
+        if line.strip().startswith("|") and line.strip().endswith("|"):  # a table row -> one line of cells
+            line = "; ".join(c.strip() for c in line.strip().strip("|").split("|") if c.strip())
+        line = _BULLET_DECOR.sub("- ", line) if _BULLET_DECOR.match(line) and line.strip()[1:].strip() else line
+        line = _DECOR_RUN.sub(" ", line)
+        out.append(re.sub(r"[ \t]{2,}", " ", line).rstrip())
+    return "\n".join(out)
+
+
+# --- plain text and PDF text: restoring headings and paragraphs ----------------------------------
+
+def _ends_sentence(line: str) -> bool:
+    return line.rstrip().endswith(tuple(_SENTENCE_END))
+
+
+def _heading_like(line: str, first: bool, width: int) -> bool:
+    """A short stand-alone line that does not read as a sentence. `width` is the line width of
+    hard-wrapped text (0 when lines are paragraphs): a wrapped line is never a heading."""
+    s = line.strip()
+    if width and not first and len(s) > 0.75 * width:
+        return False
+    if re.search(r"@|https?://|www\.", s):  # an address is content, not a heading
+        return False
+    if not s or s.startswith(("-", "*", "#", "|")) or _ends_sentence(s) or _CONNECTOR_END.search(s):
+        return False
+    if s[0].islower() or re.match(r"^\d+[.)]\s", s):
+        return False
+    cjk = sum(len(r) for r in T.CJK_RUN.findall(s))
+    if cjk:
+        return cjk <= (60 if first else 30) and "，" not in s
+    words = len(s.split())
+    return words <= (30 if first else 14) and len(s) <= (220 if first else 110)
+
+
+def structure_plain_text(text: str) -> str:
+    """Plain text (press articles, PDF text) as markdown: the title line as `#`, short stand-alone
+    lines as `##` headings, wrapped lines joined into paragraphs, runs of short lines as a list."""
+    lines = [ln.strip() for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    seen: set[str] = set()
+    for i, ln in enumerate(lines):  # a title or caption printed twice is read once
+        if len(ln) > 15 and ln in seen:
+            lines[i] = ""
+        seen.add(ln)
+    kinds: list[str] = []                 # per line: blank | heading | item | text
+    width = _wrap_width(lines)
+    first = True
+    for i, ln in enumerate(lines):
+        if not ln:
+            kinds.append("blank")
+            continue
+        if _MD_HEADING.match(ln):
+            kinds.append("heading")
+            first = False
+            continue
+        prev = next((lines[j] for j in range(i - 1, -1, -1) if lines[j]), "")
+        nxt = next((lines[j] for j in range(i + 1, len(lines)) if lines[j]), "")
+        starts_block = not prev or _ends_sentence(prev) or kinds[-1] == "blank" or (kinds and kinds[-1] == "heading")
+        continues = bool(nxt) and nxt[0].islower()
+        kinds.append("heading" if starts_block and not continues and _heading_like(ln, first, width) else "text")
+        first = False
+    _demote_runs(lines, kinds)
+
+    out: list[str] = []
+    para: list[str] = []
+    seen_title = False
+
+    def flush():
+        if para:
+            out.append(" ".join(para) if not T.CJK_RUN.search(para[0]) else "".join(para))
+            para.clear()
+
+    for i, (ln, kind) in enumerate(zip(lines, kinds)):
+        if kind == "blank":
+            # A blank line ends a paragraph unless the sentence obviously goes on.
+            nxt = next((lines[j] for j in range(i + 1, len(lines)) if lines[j]), "")
+            # ("please contact:" is continued by the address on the next line.)
+            if para and not (nxt[:1].islower() or _CONNECTOR_END.search(para[-1]) or para[-1].endswith((":", "："))):
+                flush()
+            continue
+        if kind == "heading":
+            flush()
+            out.append(ln if _MD_HEADING.match(ln) else ("## " if seen_title else "# ") + ln)
+            seen_title = True
+        elif kind == "item":
+            flush()
+            out.append("- " + ln.lstrip("-•* ").strip())
+        else:
+            if para and _ends_sentence(para[-1]) and not ln[0].islower() and not para[-1].endswith((":", "：")):
+                flush()
+            para.append(ln)
+    flush()
+    return "\n\n".join(_group_items(out))
+
+
+def _wrap_width(lines: list[str]) -> int:
+    """The width of hard-wrapped text (PDF text, e-mail style), or 0 when lines are paragraphs."""
+    lengths = sorted(len(ln) for ln in lines if ln)
+    if len(lengths) < 5:
+        return 0
+    width = lengths[int(0.9 * (len(lengths) - 1))]
+    near = sum(1 for n in lengths if n >= 0.8 * width)
+    return width if 40 <= width <= 160 and near >= 0.3 * len(lengths) else 0
+
+
+def _demote_runs(lines: list[str], kinds: list[str]) -> None:
+    """Three or more short 'headings' in a row, one per line, are a list, not headings."""
+    i = 0
+    while i < len(kinds):
+        if kinds[i] != "heading":
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(kinds) and kinds[j + 1] == "heading":
+            j += 1
+        if j - i >= 2:
+            for k in range(i + (1 if i == 0 else 0), j + 1):
+                kinds[k] = "item"
+        i = j + 1
+
+
+def _group_items(blocks: list[str]) -> list[str]:
+    """Consecutive list items form one block (one quotable list)."""
+    out: list[str] = []
+    for b in blocks:
+        if b.startswith("- ") and out and out[-1].startswith("- "):
+            out[-1] += "\n" + b
+        else:
+            out.append(b)
+    return out
+
+
+# --- HTML ---------------------------------------------------------------------------------------
+
 _NOISE_TAGS = ("script", "style", "nav", "header", "footer", "aside", "form", "noscript", "iframe", "svg", "button")
-_NOISE_ATTR = re.compile(r"(^|[-_ ])(nav|menu|share|social|cookie|breadcrumb|sidebar|footer|header|banner|related|comment)s?($|[-_ ])", re.I)
+_NOISE_ATTR = re.compile(r"(^|[-_ ])(nav|navbar|menu|share|social|cookies?|consent|breadcrumbs?|sidebar|footer|"
+                         r"header|banner|related|comments?)($|[-_ ])", re.I)
 
 
 def _load_html(text: str, key: str) -> Document:
+    """The main content, by trafilatura (a maintained extractor), with our own extractor as a
+    fallback for pages it finds too little in; metadata from the page's head."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(text, "html.parser")
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    site = _meta(soup, "og:site_name") or _meta(soup, "application-name")
+    canonical = soup.find("link", rel="canonical")
+    url = (canonical.get("href", "") if canonical else "") or _meta(soup, "og:url")
+    date = _meta(soup, "article:published_time") or _meta(soup, "date")
+    body = _extract_main(text) or ""
+    fallback = _extract_blocks(soup)
+    if len(body) < 0.5 * len(fallback):  # trafilatura missed part of a page that is not an article
+        body = fallback
+    if site and site != title:  # "Open positions | Acme Lab" -> "Open positions"
+        title = re.sub(rf"\s*[|\-–—_·:]\s*{re.escape(site)}\s*$|^\s*{re.escape(site)}\s*[|\-–—_·:]\s*", "", title)
+    h1 = soup.find("h1")
+    if h1 and h1.get_text(strip=True) and (not title or len(title) > 120):
+        title = h1.get_text(" ", strip=True)
+    return Document(path=key, text=body, title=title, url=url, updated=date[:10], organisation=site)
+
+
+def _meta(soup, name: str) -> str:
+    tag = soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name})
+    return str(tag.get("content", "")).strip() if tag else ""
+
+
+def _extract_main(html: str) -> str:
+    try:
+        import trafilatura
+    except ImportError:  # an optional speed-up in spirit: the fallback below always works
+        return ""
+    try:
+        return trafilatura.extract(html, output_format="markdown", include_formatting=True, include_links=False,
+                                   include_images=False, include_tables=True, include_comments=False,
+                                   favor_recall=True, deduplicate=False) or ""
+    except Exception as e:  # a page trafilatura cannot parse still gets the fallback
+        _log.debug("trafilatura failed: %s", e)
+        return ""
+
+
+def _extract_blocks(soup) -> str:
     for tag in soup(_NOISE_TAGS):
         tag.decompose()
     for tag in soup.find_all(True):
@@ -120,7 +356,7 @@ def _load_html(text: str, key: str) -> Document:
             tag.decompose()
     body = soup.body or soup
     blocks = []
-    for el in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "pre", "blockquote"]):
+    for el in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "pre", "blockquote", "dd", "dt"]):
         if el.find_parent(["p", "li", "td", "pre", "blockquote"]):
             continue  # nested: its text is already in the parent block
         words = el.get_text(" ", strip=True)
@@ -132,9 +368,14 @@ def _load_html(text: str, key: str) -> Document:
             blocks.append("- " + words)
         else:
             blocks.append(words)
-    canonical = soup.find("link", rel="canonical")
-    url = canonical.get("href", "") if canonical else ""
-    return Document(path=key, text="\n\n".join(blocks), title=title, url=url)
+    return "\n\n".join(_group_items(blocks))
+
+
+# --- PDF ----------------------------------------------------------------------------------------
+
+_PAGE_NUMBER = re.compile(r"^\s*(?:page\s*)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:/|of)\s*\d{1,4})?\s*$|^第\s*\d+\s*页",
+                          re.I)
+_HYPHENATED = re.compile(r"([a-z])-\n([a-z])")
 
 
 def _load_pdf(raw: bytes, key: str) -> Document:
@@ -144,26 +385,31 @@ def _load_pdf(raw: bytes, key: str) -> Document:
     try:
         reader = PdfReader(io.BytesIO(raw))
         pages = [page.extract_text() or "" for page in reader.pages]
-        title = str((reader.metadata or {}).get("/Title") or "")
+        meta = reader.metadata or {}
+        title = str(meta.get("/Title") or "")
+        author = str(meta.get("/Author") or "")
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as e:
         raise LoadError(f"not a readable PDF ({e})") from e
     except Exception as e:  # pypdf raises a wide range on damaged files
         raise LoadError(f"not a readable PDF ({type(e).__name__}: {e})") from e
-    return Document(path=key, text=_drop_repeated_lines(pages), title=title)
+    text = "\n\n".join(_drop_running_lines(pages))
+    text = _HYPHENATED.sub(r"\1\2", text)
+    return Document(path=key, text=structure_plain_text(text), title=title, organisation=author)
 
 
-def _drop_repeated_lines(pages: list[str]) -> str:
-    """Remove running headers/footers: short lines that recur on most pages."""
-    if len(pages) < 3:
-        return "\n\n".join(pages)
+def _drop_running_lines(pages: list[str]) -> list[str]:
+    """Remove page numbers and running headers/footers: short lines (numbers aside) that recur
+    on at least half of the pages, twice or more."""
+    def norm(line: str) -> str:
+        return re.sub(r"\d+", "#", line.strip().lower())
+
     counts: dict[str, int] = {}
     for page in pages:
-        for line in {ln.strip() for ln in page.splitlines() if ln.strip()}:
+        for line in {norm(ln) for ln in page.splitlines() if ln.strip()}:
             counts[line] = counts.get(line, 0) + 1
-    repeated = {ln for ln, c in counts.items() if c >= len(pages) * 0.6 and len(ln) < 100}
-    return "\n\n".join(
-        "\n".join(ln for ln in page.splitlines() if ln.strip() not in repeated) for page in pages
-    )
+    repeated = {ln for ln, c in counts.items() if len(pages) >= 2 and c >= max(2, len(pages) / 2) and len(ln) < 100}
+    return ["\n".join(ln for ln in page.splitlines()
+                      if not _PAGE_NUMBER.match(ln) and norm(ln) not in repeated) for page in pages]
 
 
 def strip_boilerplate(text: str) -> str:
@@ -172,13 +418,14 @@ def strip_boilerplate(text: str) -> str:
     out = []
     for line in text.splitlines():
         stripped = line.strip()
-        if stripped and (_BOILERPLATE.match(stripped) or (len(stripped) > 15 and stripped in seen)):
+        bare = stripped.lstrip("#-").strip()
+        if stripped and (_BOILERPLATE.match(bare) or (len(bare) > 15 and bare in seen)):
             continue
-        seen.add(stripped)
+        seen.add(bare)
         out.append(line.rstrip())
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
 
 
 def _first_heading(text: str) -> str:
     first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "").lstrip("#").strip()
-    return first if len(first) <= 120 else ""
+    return first if len(first) <= 220 else ""

@@ -7,7 +7,7 @@ The dense cosine of a passage decides whether it answers at all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from rank_bm25 import BM25Okapi
@@ -19,11 +19,20 @@ from bot.core.store import Store
 from bot.core.types import Chunk
 
 
+_SENTENCE_HITS = 6  # passages of the nearest sentences that always join the top-k
+
+
 @dataclass(frozen=True)
 class Hit:
     chunk: Chunk
     score: float        # fused RRF score
     similarity: float   # dense cosine to the question
+    floor: float = 0.0  # the relevance floor for this pair of question and passage language
+
+    @property
+    def margin(self) -> float:
+        """How far above its floor: comparable across languages, unlike the raw cosine."""
+        return self.similarity - self.floor
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,8 @@ class Retrieval:
     query_vector: np.ndarray
     hits: tuple[Hit, ...]           # top-k after fusion, best first
     relevant: tuple[Hit, ...]       # those that pass the relevance threshold
+    floors: dict[str, float] = field(default_factory=dict)  # passage language -> floor, for this question
+    language: str = "en"                                    # the question's
 
 
 class LexicalIndex:
@@ -58,37 +69,68 @@ class Retriever:
         self.store = store
         self.embedder = embedder
         self.settings = settings
-        self.min_similarity = embedder.min_similarity
-        if settings.min_similarity:  # an explicit setting applies to every language
-            self.min_similarity = {lang: settings.min_similarity for lang in embedder.min_similarity}
+        self.min_similarity = dict(embedder.min_similarity)
+        if settings.min_similarity:  # an explicit setting applies to every pair of languages
+            self.min_similarity = {pair: settings.min_similarity for pair in ("en-en", "en-zh", "zh-en", "zh-zh")}
         self.lexical = LexicalIndex(store.all_chunks())
 
     def reload(self) -> None:
         """Rebuild the lexical index after the store changed (one assignment: readers never see half)."""
         self.lexical = LexicalIndex(self.store.all_chunks())
 
-    def search(self, query: str, *, k: int | None = None, language: str = "en") -> Retrieval:
-        """Top-k passages for `query` (k defaults to the configured top_k)."""
+    def search(self, query: str, *, k: int | None = None, language: str = "en",
+               vector: np.ndarray | None = None) -> Retrieval:
+        """Top-k passages for `query` (k defaults to the configured top_k); `vector`: its embedding,
+        when the caller has it already."""
         s = self.settings
-        qvec = self.embedder.embed_queries([query])[0]
-        dense = self.store.query(qvec, s.candidates)
+        qvec = self.embedder.embed_queries([query])[0] if vector is None else vector
+        # Dense candidates ranked by how far they clear their language pair's floor: a passage in
+        # the other language scores lower cosines for the same relevance.
+        languages = {}
+        dense = []
+        for chunk, sim in self.store.query(qvec, s.candidates):
+            languages[chunk.id] = T.language(chunk.text)
+            dense.append((chunk, sim - self.floor(language, languages[chunk.id])))
+        dense.sort(key=lambda pair: -pair[1])
         lexical = self.lexical.search(T.tokens(query), s.candidates)
+        by_sentence = self.store.query_sentences(qvec, s.candidates)
 
         fused: dict[str, float] = {}
-        chunks: dict[str, Chunk] = {}
-        for ranking in (dense, lexical):
-            for rank, (chunk, _) in enumerate(ranking):
-                fused[chunk.id] = fused.get(chunk.id, 0.0) + 1.0 / (s.rrf_k + rank + 1)
-                chunks[chunk.id] = chunk
-        similarity = {c.id: sim for c, sim in dense}
+        chunks: dict[str, Chunk] = {c.id: c for c, _ in dense + lexical}
+        unseen = [cid for cid, _ in by_sentence if cid not in chunks]
+        if unseen:
+            chunks.update(self.store.chunks(unseen))
+        languages.update({cid: T.language(c.text) for cid, c in chunks.items() if cid not in languages})
+        by_sentence = sorted((p for p in by_sentence if p[0] in chunks),
+                             key=lambda p: -(p[1] - self.floor(language, languages[p[0]])))
+        rankings = ([c.id for c, _ in dense], [c.id for c, _ in lexical], [cid for cid, _ in by_sentence])
+        for ranking in rankings:
+            for rank, cid in enumerate(ranking):
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (s.rrf_k + rank + 1)
+        similarity = {c.id: margin + self.floor(language, languages[c.id]) for c, margin in dense}
         missing = [cid for cid in fused if cid not in similarity]
         if missing:  # lexical-only hits: their stored vectors give the dense similarity too
             similarity.update({cid: float(v @ qvec) for cid, v in self.store.vectors(missing).items()})
 
         # (A chunk the lexical index still knows from a replaced generation has no vector: skip it.)
         ranked = [cid for cid in sorted(fused, key=lambda cid: -fused[cid]) if cid in similarity][: k or s.top_k]
-        hits = tuple(Hit(chunks[cid], fused[cid], similarity[cid]) for cid in ranked)
-        floor = self.min_similarity.get(language, self.min_similarity["en"])
-        relevant = tuple(h for h in hits if h.similarity >= floor)
-        return Retrieval(qvec, hits, relevant)
+        # The best passage in another language than the top ones joins them when it clears its
+        # floor: lexical search never finds it, so fusion alone would bury it.
+        for chunk, margin in dense:
+            if margin >= 0 and languages[chunk.id] not in {languages.get(cid, "") for cid in ranked}:
+                ranked.append(chunk.id)
+        # Passages holding the very nearest sentences join too: in long articles the one sentence
+        # that answers is what matters, not the passage around it.
+        for cid, _ in by_sentence[:_SENTENCE_HITS]:
+            if cid not in ranked and cid in similarity:
+                ranked.append(cid)
+        hits = tuple(Hit(chunks[cid], fused[cid], similarity[cid], self.floor(language, languages[cid]))
+                     for cid in ranked)
+        relevant = tuple(h for h in hits if h.margin >= 0)
+        return Retrieval(qvec, hits, relevant, {p: self.floor(language, p) for p in ("en", "zh")}, language)
+
+    def floor(self, question_language: str, passage_language: str) -> float:
+        table = self.min_similarity
+        own = table.get(f"{question_language}-{question_language}", table.get("en-en", 0.0))
+        return table.get(f"{question_language}-{passage_language}", own)
 

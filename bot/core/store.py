@@ -227,6 +227,22 @@ class Store:
             for cid, doc, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
         ]
 
+    def query_sentences(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """Chunks holding the nearest sentences, best first, with that sentence's cosine: a fact in
+        one sentence of a long, many-topic passage is found even when the passage as a whole is not."""
+        n = min(n, self._sentences.count())
+        if n == 0:
+            return []
+        got = self._sentences.query(query_embeddings=[vector.tolist()], n_results=n, include=["metadatas", "distances"])
+        best: dict[str, float] = {}
+        for meta, dist in zip(got["metadatas"][0], got["distances"][0]):
+            best.setdefault(meta["chunk_id"], 1.0 - float(dist))
+        return list(best.items())
+
+    def chunks(self, chunk_ids: list[str]) -> dict[str, Chunk]:
+        got = self._chunks.get(ids=list(chunk_ids), include=["documents", "metadatas"])
+        return {cid: _chunk(cid, doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+
     def vectors(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
         got = self._chunks.get(ids=list(chunk_ids), include=["embeddings"])
         return {cid: np.asarray(v, dtype=np.float32) for cid, v in zip(got["ids"], got["embeddings"])}
@@ -254,11 +270,13 @@ def _add(collection, ids: list[str], vectors: np.ndarray, documents: list[str], 
 
 def _chunk_meta(c: Chunk) -> dict:
     return {"path": c.path, "title": c.title, "section": c.section, "topic": c.topic,
-            "url": c.url, "updated": c.updated, "doc_hash": c.doc_hash, "handoff": c.handoff}
+            "url": c.url, "updated": c.updated, "doc_hash": c.doc_hash, "handoff": c.handoff,
+            "organisation": c.organisation, "lead": c.lead}
 
 
 def _chunk(cid: str, doc: str, meta: dict) -> Chunk:
     return Chunk(id=cid, text=doc, path=meta["path"], title=meta.get("title", ""),
                  section=meta.get("section", ""), topic=meta.get("topic", ""), url=meta.get("url", ""),
                  updated=meta.get("updated", ""), doc_hash=meta.get("doc_hash", ""),
-                 handoff=bool(meta.get("handoff", False)))
+                 handoff=bool(meta.get("handoff", False)), organisation=meta.get("organisation", ""),
+                 lead=meta.get("lead", ""))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -17,6 +18,7 @@ what when where which who whom why will with would you your about any tell pleas
 _ZH_STOP = frozenset("的了吗呢吧啊是在有和与及或请问我你们他她它这那哪什么怎么多少个")
 
 
+@functools.lru_cache(maxsize=65536)  # called for every candidate sentence of every answer
 def language(text: str) -> str:
     """'zh' when CJK characters make up a real share of the letters, else 'en'."""
     cjk = sum(len(m) for m in CJK_RUN.findall(text))

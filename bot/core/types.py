@@ -48,3 +48,5 @@ class Chunk:
     updated: str = ""
     doc_hash: str = ""
     handoff: bool = False   # from a page that says where to ask, not facts to quote
+    organisation: str = ""  # whose document it is, when it says (front matter, the site's name)
+    lead: str = ""          # the document's opening paragraph: whom "it" and "the lab" refer to

@@ -1,0 +1,315 @@
+"""Can this sentence answer this question? Checks beyond "it is near the question".
+
+A similarity floor tells "near the question" from "far from it", not "answers it". Before a
+sentence may be quoted as the answer it must:
+- be about what the question names (an organisation, lab, programme, person or place): a
+  fact about another one is never quoted in its place;
+- carry the kind of thing asked for: a figure for "how many", a date for "when", a name for
+  "who", a place for "where".
+And a message is read first for what it asks: sentences that instruct the bot ("ignore your
+instructions", "confirm that...", "pretend you are...") are dropped, and a message made only
+of instructions gets no quoted evidence at all. These are rules about the shape of language,
+never about a particular document, lab or question.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.core import text as T
+
+# --- what the message asks --------------------------------------------------------------------
+
+_INSTRUCTION = re.compile(
+    r"^\W*(?:(?:system|admin(?:istrator)?|developer|assistant|hr|note to (?:the )?(?:bot|assistant))\s*(?:says?)?\s*:"
+    r"|(?:the )?(?:admin|administrator|system|developer|hr|management|boss|recruiter)s?\b[^.?!]{0,30}\b(?:says?|said|wants?|orders?|told)\b"
+    r"|new (?:policy|instructions?|rules?)\b"
+    r"|(?:please\s+)?(?:ignore|disregard|forget|override|bypass|skip)\b"
+    r"|(?:please\s+)?(?:pretend|imagine you|act as|act like|role-?play|play the role|from now on|you are now|you're now|you are no longer"
+    r"|switch to|enter\b.{0,20}\bmode|developer mode|jailbreak)"
+    r"|(?:please\s+)?(?:print|reveal|show|output|repeat|leak|dump|list|display|give me)\b[^.?!]{0,40}"
+    r"\b(?:system prompt|prompt|instructions|rules|configuration|config|api keys?|secrets?|passwords?|tokens?|internal)"
+    r"|(?:please\s+)?(?:confirm|say|state|announce|declare|tell (?:the |all )?(?:candidates?|users?|everyone|them|people))\b"
+    r"(?!\s+me\b)(?:\s+that\b|[^.?!]*\b(?:is|are|will|gets?|pays?|earns?|has|have)\b)"
+    r"|(?:忽略|无视|忘记|忘掉|不要理会|假装|扮演|你现在是|从现在起|从现在开始|系统提示|提示词|开发者模式)"
+    r"|(?:请)?(?:确认|宣布|声明|告诉(?:候选人|大家|所有人|用户))"
+    r"|(?:列出|输出|打印|显示|泄露).{0,12}(?:内部|系统|指令|配置|密钥|密码))",
+    re.I)
+_CLAUSE = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；])\s*|(?<=[:：])\s+(?=[A-Z\u4e00-\u9fff])")
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What a message asks, as far as the shape of its words tells."""
+    text: str                       # the message without its instructions to the bot
+    instructed: bool                # it contained instructions to the bot
+    kind: str | None                # quantity | time | name | place, or None
+    confirm: bool                   # a yes/no or "confirm..." question: figures in it are claims
+    figures: tuple[str, ...]        # figures the message states
+
+
+def read(message: str) -> Ask:
+    clauses = [c.strip() for c in _CLAUSE.split(message.strip()) if c and c.strip()]
+    kept = [c for c in clauses if not _INSTRUCTION.search(c)]
+    instructed = len(kept) < len(clauses)
+    text = " ".join(kept) if instructed else message.strip()
+    confirm, stated = _CONFIRM.search(text) is not None, tuple(figures(text))
+    kind = answer_kind(text) or ("quantity" if confirm and stated else None)  # "Does it have 500 staff?"
+    return Ask(text=text, instructed=instructed, kind=kind, confirm=confirm, figures=stated)
+
+
+def predicate(question: str) -> str:
+    """The question with the names it asks about replaced by "it": what is asked of them. The
+    subject is checked separately, so sentences are ranked by this rather than by name-dropping."""
+    out = question
+    for e in entities(question):
+        out = out.replace(e.surface, "它" if e.cjk else "it")
+    return out
+
+
+_KINDS = [
+    ("amount", re.compile(r"\bhow much\b|\bwhat (?:is the )?(?:amount|budget|salary|stipend)\b|多少钱|多少资金|多少经费"
+                          r"|经费有多少|资金有多少", re.I)),
+    ("quantity", re.compile(r"\bhow (?:many|large|big|long|old|far|tall)\b|\bwhat (?:is the )?(?:number|size|"
+                            r"percentage)\b|多少|几[个位名年周天项所]|多大|多久|多长|多高|多远|规模|面积", re.I)),
+    ("time", re.compile(r"\bwhen\b|\bwhat (?:year|date|day|month)\b|\bwhich (?:year|date|day|month)\b|\bsince when\b"
+                        r"|什么时候|何时|哪一?年|哪一?天|几月|几号|哪个月|日期", re.I)),
+    ("name", re.compile(r"^\W*(?:and\s+|so\s+)?who(?:m|'s| is| are| was| were| leads?| runs?| heads?| co-?leads?| founded| "
+                        r"set up| manages?)?\b|\bwho (?:is|are|was|were|leads?|runs?|heads?|founded|directs?)\b|谁|哪位", re.I)),
+    ("contact", re.compile(r"\b(?:website|web ?site|web page|url|homepage|e-?mail|contact details|contact address)\b"
+                           r"|网站|网址|主页|邮箱|电子邮件|联系方式", re.I)),
+    ("place", re.compile(r"^\W*(?:and\s+)?where\b(?!.*\bcomes? from\b)|\bwhere (?:is|are|was|were|can|should|would)\b|\bin which (?:city|"
+                         r"country|province|place)\b|\bwhich (?:city|country|province)\b|\bwhat (?:city|country|province)\b"
+                         r"|哪里|哪儿|在哪|哪个(?:城市|省|国家|地方)|哪座城市|什么地方|位于", re.I)),
+]
+_CONFIRM = re.compile(r"^\W*(?:is|are|does|do|did|was|were|has|have|can|will|is it true|isn't|doesn't)\b"
+                      r"|,?\s*(?:right|correct|true|isn't it|doesn't it|no)\s*\?\s*$|\bconfirm\b|是不是|是否|对吗|对不对|是吗|吗[？?]?$",
+                      re.I)
+
+
+def answer_kind(question: str) -> str | None:
+    for kind, pattern in _KINDS:
+        if pattern.search(question):
+            return kind
+    return None
+
+
+# --- what a sentence carries --------------------------------------------------------------------
+
+_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty"
+                 r"|hundred|thousand|million|billion|dozens?|several|half")
+_HAS_QUANTITY = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b|[一二两三四五六七八九十百千万亿]+\s*[个名位人年周天亩公顷平方元多余]", re.I)
+_MONTHS = r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+_HAS_TIME = re.compile(rf"\b(?:1[89]|20)\d\d\b|\b(?:{_MONTHS})\b\.?\s*\d|\b(?:{_MONTHS})\b|\d+\s*年|\d+\s*月|[一二三四五六七八九十]+月"
+                       r"|\b(?:spring|summer|autumn|fall|winter|weeks?|days?|months?|years?) (?:ago|later|after|before)\b", re.I)
+_HAS_AMOUNT = re.compile(r"\d[\d,.]*\s*(?:million|billion|thousand|万|亿|千|百)?\s*(?:rmb|cny|usd|eur|yuan|dollars?|元|美元|"
+                         r"欧元)|(?:rmb|cny|usd|eur|\$|€|£|¥)\s*\d", re.I)
+_CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+")
+# A place is where something is "in", "at", "based in"...: a name after a locating preposition.
+_PLACE = re.compile(r"\b(?:in|at|near|from|to|based in|located in|capital of|city of|province of)\s+(?:the\s+)?"
+                    r"(?!(?:the|a|an)\b)[A-Z][\w-]+")
+_CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|https?://|www\.", re.I)
+_PLACE_ZH = re.compile(r"[省市区县州镇路街]|位于|坐落")
+
+
+def carries(kind: str | None, sentence: str) -> bool:
+    """Whether `sentence` holds the kind of thing the question asks for."""
+    if kind == "amount":
+        return bool(_HAS_AMOUNT.search(sentence))
+    if kind == "quantity":
+        return bool(_HAS_QUANTITY.search(sentence))
+    if kind == "time":
+        return bool(_HAS_TIME.search(sentence))
+    if kind == "name":
+        return bool(_CAPITAL.search(sentence)) or bool(T.CJK_RUN.search(sentence))
+    if kind == "contact":
+        return bool(_CONTACT.search(sentence))
+    if kind == "place":
+        return bool(_PLACE.search(sentence) or _CONTACT.search(sentence) or _PLACE_ZH.search(sentence))
+    return True
+
+
+_FIGURE = re.compile(r"\d[\d,.]*\d(?:\s*(?:million|billion|thousand|万|亿|%))?|\d(?:\s*(?:million|billion|万|亿|%))?"
+                     r"|[一二两三四五六七八九十百千]+[万亿]", re.I)
+
+
+def figures(text: str) -> list[str]:
+    return [m.group(0).strip() for m in _FIGURE.finditer(text)]
+
+
+def _figure_value(fig: str) -> str:
+    return re.sub(r"[,\s]", "", fig.lower())
+
+
+def supports_figures(figs: tuple[str, ...], evidence: str) -> bool:
+    """Every figure a question states appears in the evidence (so quoting it confirms nothing false)."""
+    have = {_figure_value(f) for f in figures(evidence)}
+    return all(_figure_value(f) in have for f in figs)
+
+
+# --- what the question is about -----------------------------------------------------------------
+
+# Words that say what kind of organisation a name is, not which one: "Zhejiang Lab" is named by
+# "Zhejiang", "the Joint Institute of Frontier Technologies" by "frontier technologies".
+_GENERIC = frozenset("""
+lab labs laboratory laboratories labcom university universities institute institutes academy school college
+centre center group company corp corporation inc ltd joint department faculty program programme project team
+office division the of and for in at on de du la le national key state international
+""".split())
+# Acronyms and capitalised words that name no particular organisation.
+_COMMON = frozenset("""
+ai ml nlp phd msc bsc cv rmb usd cny eur hr faq ok it ceo cto cfo pdf stem ip gpu cpu ui api vr ar iot
+i im id tv us uk eu un
+what which who whom whose when where why how is are do does did can could will would should may might
+tell please hi hello hey thanks thank and or but so also anyway ok okay yes no
+january february march april may june july august september october november december
+monday tuesday wednesday thursday friday saturday sunday
+""".split())
+_NAME_WORD = re.compile(r"[A-Z][\w'’&-]*|[A-Z0-9]{2,}[\w-]*|\d+[A-Za-z]+")
+_LINK_WORD = frozenset({"of", "and", "for", "the", "&", "de", "on", "in"})
+_ZH_ORG = re.compile(r"(实验室|研究院|研究所|研究中心|大学|学院|学校|公司|集团|中心|项目|计划|院)$")
+_ZH_SPLIT = re.compile(r"[的和与及跟同在是有为了吗呢吧？?，,。、\s]|哪|什么|多少|怎么|如何|谁|是否")
+_ZH_GENERIC = frozenset({"联合", "国家", "重点", "该", "这个", "这家", "贵", "你们", "我们", "这所", "那个", "研究", "人工智能"})
+
+
+@dataclass(frozen=True)
+class Entity:
+    surface: str                 # as the question wrote it
+    tokens: frozenset[str]       # what must be found (Latin: lower-case words; CJK: the name)
+    cjk: bool
+    head: str = ""               # the kind of organisation its name ends in ("lab", "university"...)
+
+
+# Kinds of organisation, by the word that ends their names: "Zhejiang Lab" is not "Zhejiang University".
+_HEADS = {"lab": "lab", "labs": "lab", "laboratory": "lab", "laboratories": "lab", "labcom": "lab",
+          "university": "university", "institute": "institute", "academy": "academy", "school": "school",
+          "college": "college", "centre": "centre", "center": "centre", "group": "group", "company": "company"}
+
+
+def entities(question: str) -> list[Entity]:
+    """Names in a question: runs of capitalised words and acronyms ("University of Science and
+    Technology of China", "DAMO-USTC"), and Chinese names ending in an organisation word."""
+    out: list[Entity] = []
+    question = re.sub(r"['’](?:s|d|m|ve|ll|re|t)\b", "", question)  # "Zhejiang Lab's", "I'd"
+    words = re.findall(r"[A-Za-z0-9][A-Za-z0-9'’&-]*|[^\sA-Za-z0-9]", question)
+    run: list[str] = []
+
+    def close():
+        while run and run[-1].lower() in _LINK_WORD:
+            run.pop()
+        while run and run[0].lower() in _LINK_WORD:
+            run.pop(0)
+        if " and " in f" {' '.join(run)} ":  # "USTC and Peking University": two names, unless one
+            i = run.index("and")             # side is only part of one ("Science and Technology")
+            left, right = run[:i], run[i + 1:]
+            if all(_ORG_HEAD.search(" ".join(side)) for side in (left, right)):
+                run[:] = left
+                close()
+                run[:] = right
+        if run:
+            tokens = {t for w in run for t in re.split(r"[-’']", w.lower()) if t}
+            tokens = {_norm_token(t) for t in tokens
+                      if t not in _GENERIC and t not in _COMMON and not t.isdigit() and len(t) > 1}
+            tokens.discard("")
+            if tokens:
+                out.append(Entity(" ".join(run), frozenset(tokens), False, _HEADS.get(run[-1].lower(), "")))
+        run.clear()
+
+    for i, w in enumerate(words):
+        first_word = i == 0 or words[i - 1] in ".?!:;\"“"
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if _NAME_WORD.fullmatch(w) and w.lower() not in _COMMON and not (first_word and w.lower() in _COMMON):
+            run.append(w)
+        elif w.isupper() and len(w) > 1 and (run or (_NAME_WORD.fullmatch(nxt) and nxt.lower() not in _COMMON)):
+            run.append(w)  # "AI" inside a name ("AI Innovation Joint Lab") is part of it
+        elif run and w.lower() in _LINK_WORD:
+            run.append(w)
+        else:
+            close()
+    close()
+    for part in _ZH_SPLIT.split(question):
+        part = part.strip()
+        m = _ZH_ORG.search(part)
+        if m and T.CJK_RUN.fullmatch(part):
+            core = part[: m.start()]
+            if len(core) >= 2 and core not in _ZH_GENERIC:
+                out.append(Entity(part, frozenset({core}), True))
+    return out
+
+
+def _norm_token(t: str) -> str:
+    return T._stem(t.strip("'’").lower())
+
+
+def _acronyms(text: str) -> set[str]:
+    """Acronyms a text spells out: "University of Science and Technology of China" -> "ustc"
+    (from every run of capitalised words, and every stretch of it)."""
+    out = set()
+    for m in re.finditer(r"(?:[A-Z][\w-]*(?:\s+(?:of|and|for|the|&)\s+|\s+)){1,8}[A-Z][\w-]*", text):
+        initials = "".join(w[0] for w in m.group(0).split() if w[0].isupper()).lower()
+        out.update(initials[i:j] for i in range(len(initials)) for j in range(i + 2, len(initials) + 1))
+    return out
+
+
+class Context:
+    """The words around a sentence that say what it is about: its document's title and owner,
+    its section, and its chunk (with acronyms spelled out)."""
+
+    def __init__(self, *parts: str, aliases: dict[str, str] | None = None):
+        text = "\n".join(p for p in parts if p)
+        self.aliases = aliases or {}  # a name -> the same name in the other script (the lab's, from config)
+        self.text = text
+        words = re.findall(r"\w+", text.lower())
+        self.words = {_norm_token(w) for w in words} | _acronyms(text)
+        self.cjk = bool(T.CJK_RUN.search(text))
+        # word -> the kinds of organisation it names here ("" when it stands alone): "zhejiang" ->
+        # {"university"} in a text that only ever says "Zhejiang University".
+        self.heads: dict[str, set[str]] = {}
+        for i, w in enumerate(words):
+            following = next((_HEADS[x] for x in words[i + 1:i + 4] if x in _HEADS), "")
+            self.heads.setdefault(_norm_token(w), set()).add(following)
+
+    def mentions(self, entity: Entity) -> bool | None:
+        """True or False; None when it cannot tell (a name in one script, a text in the other)."""
+        alias = self.aliases.get(entity.surface.lower())
+        if alias and alias in self.text:
+            return True
+        if entity.cjk:
+            return all(t in self.text for t in entity.tokens) if self.cjk else None
+        if not any(c.isascii() and c.isalpha() for c in self.text):
+            return None
+        if not entity.tokens <= self.words:
+            return False
+        if entity.head and len(entity.tokens) == 1:  # one word names it: the kind must agree
+            return entity.head in self.heads.get(next(iter(entity.tokens)), set())
+        return True
+
+
+_ANAPHOR = re.compile(r"^(?:[^,;:]{0,40},\s*){0,2}(?:it|its|they|their|this|these|he|she|his|her|there|the (?:lab|laboratory|institute|"
+                      r"university|school|centre|center|academy|programme|program|company|group|partners?|two sides)"
+                      r")\b|^(?:它|其|该|这|他|她|双方|实验室|学院|研究院)", re.I)
+
+
+def leans_on_context(sentence: str) -> bool:
+    """It opens with "it", "the lab", "该"...: it is about what its passage is about."""
+    return bool(_ANAPHOR.match(sentence.strip()))
+
+
+def names_other_subject(sentence: str, asked: list[Entity], also: set[str] = frozenset()) -> bool:
+    """The sentence names an organisation-like subject none of the question's names (nor the
+    words in `also`) covers ("The second lab is run by DAMO Academy" when the question is about
+    another lab)."""
+    if leans_on_context(sentence):
+        return False
+    asked_tokens = set(also).union(*(e.tokens for e in asked))
+    for e in entities(sentence):
+        if e.cjk or not _ORG_HEAD.search(e.surface):
+            continue
+        if not (e.tokens & asked_tokens):
+            return True
+    return False
+
+
+_ORG_HEAD = re.compile(r"\b(?:Lab|Labs|Laboratory|Academy|University|Institute|College|School|Centre|Center|Group)\b"
+                       r"|\b[A-Z]{3,}\b")
