@@ -219,7 +219,10 @@ def entities(question: str) -> list[Entity]:
     for i, w in enumerate(words):
         first_word = i == 0 or words[i - 1] in ".?!:;\"“"
         nxt = words[i + 1] if i + 1 < len(words) else ""
-        if _NAME_WORD.fullmatch(w) and w.lower() not in _COMMON and not (first_word and w.lower() in _COMMON):
+        # A sentence's first word is capitalised anyway: it starts a name only as part of a longer
+        # one ("Zhejiang Lab sits..."), or as an acronym; not "Then the lab...".
+        opens_name = not first_word or w.isupper() or bool(_NAME_WORD.fullmatch(nxt))
+        if _NAME_WORD.fullmatch(w) and w.lower() not in _COMMON and opens_name:
             run.append(w)
         elif w.isupper() and len(w) > 1 and (run or (_NAME_WORD.fullmatch(nxt) and nxt.lower() not in _COMMON)):
             run.append(w)  # "AI" inside a name ("AI Innovation Joint Lab") is part of it

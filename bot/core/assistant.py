@@ -156,12 +156,14 @@ class Assistant:
         extra = {k: v for k, v in extra.items() if v and v != query}
         vectors = dict(zip(["query", *extra], self.embedder.embed_queries([query, *extra.values()])))
         try:
-            retrieval = self.retriever.search(query, language=language, vector=vectors["query"])
+            retrieval = self.retriever.search(query, language=language, vector=vectors["query"],
+                                              predicate=vectors.get("predicate"))
         except Exception:
             # The generation being read may have been pruned by a re-index: move on and retry once.
             if not self.refresh(force=True):
                 raise
-            retrieval = self.retriever.search(query, language=language, vector=vectors["query"])
+            retrieval = self.retriever.search(query, language=language, vector=vectors["query"],
+                                              predicate=vectors.get("predicate"))
         self.memory.add(conversation, text, query)
         retrieved = time.perf_counter()
         sentences = self.store.sentences_for([h.chunk.id for h in retrieval.hits])

@@ -20,6 +20,7 @@ from bot.core.types import Chunk
 
 
 _SENTENCE_HITS = 6  # passages of the nearest sentences that always join the top-k
+_LEXICAL_HITS = 2   # and of the best word matches
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,10 @@ class Retriever:
         self.lexical = LexicalIndex(self.store.all_chunks())
 
     def search(self, query: str, *, k: int | None = None, language: str = "en",
-               vector: np.ndarray | None = None) -> Retrieval:
+               vector: np.ndarray | None = None, predicate: np.ndarray | None = None) -> Retrieval:
         """Top-k passages for `query` (k defaults to the configured top_k); `vector`: its embedding,
-        when the caller has it already."""
+        when the caller has it already; `predicate`: the embedding of what is asked without the
+        names in it ("Who is the director of it?"), which finds the sentence that says it."""
         s = self.settings
         qvec = self.embedder.embed_queries([query])[0] if vector is None else vector
         # Dense candidates ranked by how far they clear their language pair's floor: a passage in
@@ -93,7 +95,7 @@ class Retriever:
             dense.append((chunk, sim - self.floor(language, languages[chunk.id])))
         dense.sort(key=lambda pair: -pair[1])
         lexical = self.lexical.search(T.tokens(query), s.candidates)
-        by_sentence = self.store.query_sentences(qvec, s.candidates)
+        by_sentence = self.store.query_sentences([qvec] if predicate is None else [qvec, predicate], s.candidates)
 
         fused: dict[str, float] = {}
         chunks: dict[str, Chunk] = {c.id: c for c, _ in dense + lexical}
@@ -119,9 +121,9 @@ class Retriever:
         for chunk, margin in dense:
             if margin >= 0 and languages[chunk.id] not in {languages.get(cid, "") for cid in ranked}:
                 ranked.append(chunk.id)
-        # Passages holding the very nearest sentences join too: in long articles the one sentence
-        # that answers is what matters, not the passage around it.
-        for cid, _ in by_sentence[:_SENTENCE_HITS]:
+        # Passages holding the very nearest sentences, and the best word matches, join too: in long
+        # articles the one sentence that answers is what matters, not the passage around it.
+        for cid in [cid for cid, _ in by_sentence[:_SENTENCE_HITS]] + [c.id for c, _ in lexical[:_LEXICAL_HITS]]:
             if cid not in ranked and cid in similarity:
                 ranked.append(cid)
         hits = tuple(Hit(chunks[cid], fused[cid], similarity[cid], self.floor(language, languages[cid]))

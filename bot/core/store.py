@@ -227,17 +227,19 @@ class Store:
             for cid, doc, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
         ]
 
-    def query_sentences(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
-        """Chunks holding the nearest sentences, best first, with that sentence's cosine: a fact in
-        one sentence of a long, many-topic passage is found even when the passage as a whole is not."""
+    def query_sentences(self, vectors: list[np.ndarray], n: int) -> list[tuple[str, float]]:
+        """Chunks holding the sentences nearest to any of `vectors`, with that sentence's cosine: a
+        fact in one sentence of a long, many-topic passage is found even when the passage is not."""
         n = min(n, self._sentences.count())
-        if n == 0:
+        if n == 0 or not vectors:
             return []
-        got = self._sentences.query(query_embeddings=[vector.tolist()], n_results=n, include=["metadatas", "distances"])
+        got = self._sentences.query(query_embeddings=[v.tolist() for v in vectors], n_results=n,
+                                    include=["metadatas", "distances"])
         best: dict[str, float] = {}
-        for meta, dist in zip(got["metadatas"][0], got["distances"][0]):
-            best.setdefault(meta["chunk_id"], 1.0 - float(dist))
-        return list(best.items())
+        for metas, dists in zip(got["metadatas"], got["distances"]):
+            for meta, dist in zip(metas, dists):
+                best[meta["chunk_id"]] = max(best.get(meta["chunk_id"], -1.0), 1.0 - float(dist))
+        return sorted(best.items(), key=lambda pair: -pair[1])
 
     def chunks(self, chunk_ids: list[str]) -> dict[str, Chunk]:
         got = self._chunks.get(ids=list(chunk_ids), include=["documents", "metadatas"])
