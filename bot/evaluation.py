@@ -174,6 +174,8 @@ def summarize(results: list[Result]) -> dict[str, dict[str, float | int | None]]
     groups: dict[str, list[Result]] = {}
     for r in results:
         groups.setdefault(r.q.category, []).append(r)
+    for r in results:  # the same measures by the language the candidate asked in
+        groups.setdefault(f"asked in {T.language(r.q.question)}", []).append(r)
     groups["overall"] = results
     out = {}
     for name, rs in groups.items():

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.core import figures as F
 from bot.core import text as T
 
 # --- what the message asks --------------------------------------------------------------------
@@ -44,9 +45,10 @@ class Ask:
     """What a message asks, as far as the shape of its words tells."""
     text: str                       # the message without its instructions to the bot
     instructed: bool                # it contained instructions to the bot
-    kind: str | None                # quantity | time | name | place, or None
+    kind: str | None                # amount | quantity | time | name | contact | place, or None
     confirm: bool                   # a yes/no or "confirm..." question: figures in it are claims
     figures: tuple[str, ...]        # figures the message states
+    counted: frozenset[str] = frozenset()  # what "how many" counts ("employees")
 
 
 def read(message: str) -> Ask:
@@ -54,9 +56,15 @@ def read(message: str) -> Ask:
     kept = [c for c in clauses if not _INSTRUCTION.search(c)]
     instructed = len(kept) < len(clauses)
     text = " ".join(kept) if instructed else message.strip()
-    confirm, stated = _CONFIRM.search(text) is not None, tuple(figures(text))
+    confirm, stated = _CONFIRM.search(text) is not None, tuple(F.stated(text))
     kind = answer_kind(text) or ("quantity" if confirm and stated else None)  # "Does it have 500 staff?"
-    return Ask(text=text, instructed=instructed, kind=kind, confirm=confirm, figures=stated)
+    counted = _COUNTED.search(text)
+    return Ask(text=text, instructed=instructed, kind=kind, confirm=confirm, figures=stated,
+               counted=frozenset(T.tokens(counted.group(1))) if counted else frozenset())
+
+
+_COUNTED = re.compile(r"\bhow many ((?:[a-z-]+\s+){0,2}?[a-z-]+?)(?:\s+(?:are|is|do|does|did|will|work|have|has|were|can)\b|[?.]|$)",
+                      re.I)
 
 
 def predicate(question: str) -> str:
@@ -99,10 +107,13 @@ def answer_kind(question: str) -> str | None:
 
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty"
                  r"|hundred|thousand|million|billion|dozens?|several|half")
-_HAS_QUANTITY = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b|[一二两三四五六七八九十百千万亿]+\s*[个名位人年周天亩公顷平方元多余]", re.I)
+_COUNT_WORDS = re.compile(rf"\b(?:{_NUMBER_WORDS})\b((?:\s+[\w-]+){{1,3}})", re.I)  # the number word and what follows
 _MONTHS = r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 _HAS_TIME = re.compile(rf"\b(?:1[89]|20)\d\d\b|\b(?:{_MONTHS})\b\.?\s*\d|\b(?:{_MONTHS})\b|\d+\s*年|\d+\s*月|[一二三四五六七八九十]+月"
                        r"|\b(?:spring|summer|autumn|fall|winter|weeks?|days?|months?|years?) (?:ago|later|after|before)\b", re.I)
+_HAS_COUNT = re.compile(r"\d|[一二两三四五六七八九十百千万亿]+\s*[个名位人年周天亩公顷平方元多余万亿]")
+_DATES = re.compile(rf"\b(?:(?:{_MONTHS})\.?\s+\d{{1,2}},?\s*)?(?:1[89]|20)\d\d\b|\b(?:{_MONTHS})\.?\s+\d{{1,2}}\b"
+                    r"|\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?", re.I)
 _HAS_AMOUNT = re.compile(r"\d[\d,.]*\s*(?:million|billion|thousand|万|亿|千|百)?\s*(?:rmb|cny|usd|eur|yuan|dollars?|元|美元|"
                          r"欧元)|(?:rmb|cny|usd|eur|\$|€|£|¥)\s*\d", re.I)
 _CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+")
@@ -113,12 +124,16 @@ _CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|https?://|www\.", re.I)
 _PLACE_ZH = re.compile(r"[省市区县州镇路街]|位于|坐落")
 
 
-def carries(kind: str | None, sentence: str) -> bool:
-    """Whether `sentence` holds the kind of thing the question asks for."""
+def carries(kind: str | None, sentence: str, counted: frozenset[str] = frozenset()) -> bool:
+    """Whether `sentence` holds the kind of thing the question asks for. A count in words ("two
+    co-directors") answers "how many employees" only when it counts what was asked."""
     if kind == "amount":
         return bool(_HAS_AMOUNT.search(sentence))
     if kind == "quantity":
-        return bool(_HAS_QUANTITY.search(sentence))
+        if _HAS_COUNT.search(_DATES.sub(" ", sentence)):  # a year or a date counts nothing
+            return True
+        return any(not counted or counted & set(T.tokens(m.group(1)))
+                   for m in _COUNT_WORDS.finditer(sentence))
     if kind == "time":
         return bool(_HAS_TIME.search(sentence))
     if kind == "name":
@@ -128,24 +143,6 @@ def carries(kind: str | None, sentence: str) -> bool:
     if kind == "place":
         return bool(_PLACE.search(sentence) or _CONTACT.search(sentence) or _PLACE_ZH.search(sentence))
     return True
-
-
-_FIGURE = re.compile(r"\d[\d,.]*\d(?:\s*(?:million|billion|thousand|万|亿|%))?|\d(?:\s*(?:million|billion|万|亿|%))?"
-                     r"|[一二两三四五六七八九十百千]+[万亿]", re.I)
-
-
-def figures(text: str) -> list[str]:
-    return [m.group(0).strip() for m in _FIGURE.finditer(text)]
-
-
-def _figure_value(fig: str) -> str:
-    return re.sub(r"[,\s]", "", fig.lower())
-
-
-def supports_figures(figs: tuple[str, ...], evidence: str) -> bool:
-    """Every figure a question states appears in the evidence (so quoting it confirms nothing false)."""
-    have = {_figure_value(f) for f in figures(evidence)}
-    return all(_figure_value(f) in have for f in figs)
 
 
 # --- what the question is about -----------------------------------------------------------------

@@ -21,6 +21,7 @@ import numpy as np
 from bot import messages as M
 from bot.config import Settings
 from bot.core import answerability as A
+from bot.core import figures as F
 from bot.core import text as T
 from bot.core.retrieval import Hit, LexicalIndex, Retrieval
 from bot.core.store import Sentence
@@ -42,11 +43,7 @@ _LIST_QUESTION = re.compile(
     r"\b(which|what)\b.*\b(areas|fields|topics|partners|positions|roles|programs|programmes|facilities|kinds|types)\b"
     r"|\blist\b|哪些", re.I)
 _LIST_BONUS = 0.03
-
-# Units whose figures must agree across documents; a disagreement is shown, not hidden.
-_QUANTITY = re.compile(
-    r"(\d[\d,]*(?:\.\d+)?)\s*(mu|hectares?|acres?|square met(?:er|re)s?|km2|km²|亩|公顷|平方米)\b", re.I)
-_UNIT = {"hectare": "ha", "hectares": "ha", "公顷": "ha", "acre": "acre", "acres": "acre", "亩": "mu"}
+_LIST_EXTRA = 2  # more sentences a list answer may quote, from the passage of its best one
 
 _LEXICAL_WEIGHT = 0.10   # how much exact term overlap adds to a sentence's cosine
 _MARGIN = 0.035          # sentences this close to the best one are quoted too
@@ -68,14 +65,6 @@ class Evidence:
     @property
     def path(self) -> str:
         return self.hit.chunk.path
-
-
-def _quantities(text: str) -> dict[str, float]:
-    out = {}
-    for value, unit in _QUANTITY.findall(text):
-        unit = _UNIT.get(unit.lower(), "m2" if "met" in unit.lower() or "平方" in unit else unit.lower())
-        out[unit] = float(value.replace(",", ""))
-    return out
 
 
 def _is_enumeration(sentence: str) -> bool:
@@ -121,43 +110,59 @@ def _rank(question: str, retrieval: Retrieval, sentences: list[Sentence], lexica
                                                or overlap >= 0.5 and similarity - floor >= -_SENTENCE_FLOOR):
             continue  # a passage below the floor answers only through a sentence clearly above it,
             #           or one that holds most of the question's words and is near it
-        if (predicate is not None and kind in _WEAK_KINDS and not overlap and T.language(s.text) == retrieval.language
-                and float(np.dot(s.vector, predicate)) < floor):
-            continue  # neither the words nor the meaning of what is asked: only the name matched
+        if predicate is not None and kind in _WEAK_KINDS and not overlap:
+            # No word of what is asked: its meaning must be there. Across languages, where no word
+            # can be shared, the meaning must clear the floor as a sentence of its own would.
+            across = T.language(s.text) != retrieval.language
+            if float(np.dot(s.vector, predicate)) - floor < (_SENTENCE_FLOOR + 0.01 if across else 0.0):
+                continue  # only the name matched
         scored.append(Evidence(s, hit, score))
     return sorted(scored, key=lambda e: -e.score)
 
 
-def _select(ranked: list[Evidence], settings: Settings) -> list[Evidence]:
-    """The best sentence and those close to it, bounded in count and length, no near-repeats."""
+def _select(ranked: list[Evidence], settings: Settings, wants_list: bool = False) -> list[Evidence]:
+    """The best sentence and those close to it, bounded in count and length, no near-repeats.
+    For a list question, further enumerations from the best sentence's passage join it: the
+    items of one list are often spread over several sentences."""
     chosen: list[Evidence] = []
     size = 0
+
+    def take(ev: Evidence) -> None:
+        nonlocal size
+        if size + len(ev.sentence.text) > settings.answer.max_chars and chosen:
+            return
+        words = set(T.tokens(ev.sentence.text))
+        if any(len(words & set(T.tokens(c.sentence.text))) > 0.8 * max(len(words), 1) for c in chosen):
+            return
+        chosen.append(ev)
+        size += len(ev.sentence.text)
+
     for ev in ranked:
         if chosen and (ev.score < ranked[0].score - _MARGIN or len(chosen) >= settings.answer.max_sentences):
             break
-        if size + len(ev.sentence.text) > settings.answer.max_chars and chosen:
-            continue
-        words = set(T.tokens(ev.sentence.text))
-        if any(len(words & set(T.tokens(c.sentence.text))) > 0.8 * max(len(words), 1) for c in chosen):
-            continue
-        chosen.append(ev)
-        size += len(ev.sentence.text)
+        take(ev)
+    if wants_list:
+        for ev in ranked:
+            if len(chosen) >= settings.answer.max_sentences + _LIST_EXTRA or ev.score < ranked[0].score - 3 * _MARGIN:
+                break
+            if ev not in chosen and ev.path == chosen[0].path and _is_enumeration(ev.sentence.text):
+                take(ev)
     return chosen
 
 
-def _conflicts(chosen: list[Evidence], ranked: list[Evidence]) -> list[Evidence]:
-    """Sentences from other documents that give a different figure in the same unit."""
-    extra = []
+def _conflicts(chosen: list[Evidence], ranked: list[Evidence], kind: str | None) -> list[Evidence]:
+    """Sentences from other documents that measure the same thing (an area, a sum of money, a
+    count, the year asked for) differently: shown side by side, each with its own source."""
+    extra: list[Evidence] = []
     floor = ranked[0].score - 3 * _MARGIN
     for ev in chosen:
-        mine = _quantities(ev.sentence.text)
+        mine = F.measures(ev.sentence.text, years=kind == "time")
         if not mine:
             continue
         for other in ranked:
             if other.score < floor or other.path == ev.path or other in chosen or other in extra:
                 continue
-            theirs = _quantities(other.sentence.text)
-            if any(u in theirs and theirs[u] != v for u, v in mine.items()):
+            if F.disagree(mine, F.measures(other.sentence.text, years=kind == "time")):
                 extra.append(other)
                 break
     return extra
@@ -256,13 +261,14 @@ def instructions_only(language: str, settings: Settings) -> Answer:
                   language=language)
 
 
-def _answers(ev: Evidence, asked: list[A.Entity], kind: str | None, documented: set[A.Entity],
-             around: A.Context, aliases: tuple[tuple[str, str], ...], name_documents: dict) -> bool:
+def _answers(ev: Evidence, asked: list[A.Entity], kind: str | None, counted: frozenset[str],
+             documented: set[A.Entity], around: A.Context, aliases: tuple[tuple[str, str], ...],
+             name_documents: dict) -> bool:
     """The answerability check: about what the question names, and holding what it asks for.
     `around` is what the sentence's passage is about; `documented`, the names that passages in
     their own script speak of; `name_documents`, per name, the documents closest to it."""
     sentence = ev.sentence.text
-    if not A.carries(kind, sentence):
+    if not A.carries(kind, sentence, counted):
         return False
     if not asked:
         return True
@@ -312,7 +318,8 @@ def compose(question: str, *, language: str, retrieval: Retrieval, sentences: li
     around = {h.chunk.id: _around(h.chunk, aliases) for h in retrieval.hits} if asked else {}
     documented = {e for e in asked for context in around.values() if context.mentions(e)}
     ranked = [e for e in ranked if e.hit.chunk.handoff
-              or _answers(e, asked, ask.kind, documented, around.get(e.hit.chunk.id), aliases, name_documents or {})]
+              or _answers(e, asked, ask.kind, ask.counted, documented, around.get(e.hit.chunk.id), aliases,
+                          name_documents or {})]
     if not ranked:
         return refusal(language, settings, topic=topics[0] if topics else None)
     # A hand-off page's sentences only ever answer alongside each other, never mixed into facts.
@@ -325,11 +332,11 @@ def compose(question: str, *, language: str, retrieval: Retrieval, sentences: li
         handoff = False
     ranked = [e for e in ranked if e.hit.chunk.handoff == handoff]
 
-    chosen = _select(ranked, settings)
-    conflicting = _conflicts(chosen, ranked)
+    chosen = _select(ranked, settings, bool(_LIST_QUESTION.search(question)))
+    conflicting = _conflicts(chosen, ranked, ask.kind)
     evidence = chosen + conflicting
     text, sources = _render(evidence, language, _whose(evidence, settings, language), asked)
-    if ask.confirm and ask.figures and not A.supports_figures(ask.figures, " ".join(e.sentence.text for e in evidence)):
+    if ask.confirm and ask.figures and not F.supported(ask.figures, " ".join(e.sentence.text for e in evidence)):
         text = f"{M.say('premise_unconfirmed', language)}\n\n{text}"
     if conflicting:
         text += "\n\n" + M.say("conflict", language)
