@@ -86,6 +86,7 @@ _KINDS = [
     ("name", re.compile(r"^\W*(?:and\s+|so\s+)?who(?:m|'s| is| are| was| were| leads?| runs?| heads?| co-?leads?| founded| "
                         r"set up| manages?)?\b|\bwho (?:is|are|was|were|leads?|runs?|heads?|founded|directs?)\b|谁|哪位", re.I)),
     ("contact", re.compile(r"\b(?:website|web ?site|web page|url|homepage|e-?mail|contact details|contact address)\b"
+                           r"|\bwhere (?:should|do|can|to) (?:i|we|you)? ?(?:send|submit|apply)\b|发送到哪|发到哪|寄到哪"
                            r"|网站|网址|主页|邮箱|电子邮件|联系方式", re.I)),
     ("place", re.compile(r"^\W*(?:and\s+)?where\b(?!.*\bcomes? from\b)|\bwhere (?:is|are|was|were|can|should|would)\b|\bin which (?:city|"
                          r"country|province|place)\b|\bwhich (?:city|country|province)\b|\bwhat (?:city|country|province)\b"
@@ -117,11 +118,18 @@ _DATES = re.compile(rf"\b(?:(?:{_MONTHS})\.?\s+\d{{1,2}},?\s*)?(?:1[89]|20)\d\d\
 _HAS_AMOUNT = re.compile(r"\d[\d,.]*\s*(?:million|billion|thousand|万|亿|千|百)?\s*(?:rmb|cny|usd|eur|yuan|dollars?|元|美元|"
                          r"欧元)|(?:rmb|cny|usd|eur|\$|€|£|¥)\s*\d", re.I)
 _CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+")
-# A place is where something is "in", "at", "based in"...: a name after a locating preposition.
-_PLACE = re.compile(r"\b(?:in|at|near|from|to|based in|located in|capital of|city of|province of)\s+(?:the\s+)?"
-                    r"(?!(?:the|a|an)\b)[A-Z][\w-]+")
 _CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|https?://|www\.", re.I)
+# A sentence that says where something is ("is located in", "sits in", "位于"), not merely one
+# that mentions a place ("the first institution in China").
+_LOCATES = re.compile(r"\b(?:located|based|sits?|situated|lies|headquartered|stands|housed|opened|set up|launched"
+                      r"|established|built|founded) (?:\w+ ){0,3}?(?:in|at|on|near) (?:the )?[A-Z]"
+                      r"|\b(?:is|are) in [A-Z]|\bin [A-Z][\w-]+,? (?:the )?(?:capital|a city|city|a port|province)\b"
+                      r"|位于|坐落|设在|在[\u4e00-\u9fff]{1,8}(?:成立|建立|设立)")
 _PLACE_ZH = re.compile(r"[省市区县州镇路街]|位于|坐落")
+
+
+def locates(sentence: str) -> bool:
+    return bool(_LOCATES.search(sentence))
 
 
 def carries(kind: str | None, sentence: str, counted: frozenset[str] = frozenset()) -> bool:
@@ -130,7 +138,10 @@ def carries(kind: str | None, sentence: str, counted: frozenset[str] = frozenset
     if kind == "amount":
         return bool(_HAS_AMOUNT.search(sentence))
     if kind == "quantity":
-        if _HAS_COUNT.search(_DATES.sub(" ", sentence)):  # a year or a date counts nothing
+        plain = _DATES.sub(" ", sentence)  # a year or a date counts nothing
+        if counted:  # nor, for "how many <things>", a sum of money or an area
+            plain = F.without_measures(plain)
+        if _HAS_COUNT.search(plain):
             return True
         return any(not counted or counted & set(T.tokens(m.group(1)))
                    for m in _COUNT_WORDS.finditer(sentence))
@@ -141,7 +152,7 @@ def carries(kind: str | None, sentence: str, counted: frozenset[str] = frozenset
     if kind == "contact":
         return bool(_CONTACT.search(sentence))
     if kind == "place":
-        return bool(_PLACE.search(sentence) or _CONTACT.search(sentence) or _PLACE_ZH.search(sentence))
+        return bool(locates(sentence) or _CONTACT.search(sentence) or _PLACE_ZH.search(sentence))
     return True
 
 
@@ -165,7 +176,7 @@ monday tuesday wednesday thursday friday saturday sunday
 """.split())
 _NAME_WORD = re.compile(r"[A-Z][\w'’&-]*|[A-Z0-9]{2,}[\w-]*|\d+[A-Za-z]+")
 _LINK_WORD = frozenset({"of", "and", "for", "the", "&", "de", "on", "in"})
-_ZH_ORG = re.compile(r"(实验室|研究院|研究所|研究中心|大学|学院|学校|公司|集团|中心|项目|计划|院)$")
+_ZH_ORG = re.compile(r"(实验室|研究院|研究所|研究中心|研究站|大学|学院|学校|公司|集团|中心|项目|计划|基金会|协会|院|站|所)$")
 _ZH_SPLIT = re.compile(r"[的和与及跟同在是有为了吗呢吧？?，,。、\s]|哪|什么|多少|怎么|如何|谁|是否")
 _ZH_GENERIC = frozenset({"联合", "国家", "重点", "该", "这个", "这家", "贵", "你们", "我们", "这所", "那个", "研究", "人工智能"})
 
@@ -304,11 +315,16 @@ def names_other_subject(sentence: str, asked: list[Entity], also: set[str] = fro
         return False
     asked_tokens = set(also).union(*(e.tokens for e in asked))
     for e in entities(sentence):
-        if e.cjk or not _ORG_HEAD.search(e.surface):
+        if e.cjk or not names_organisation(e):
             continue
         if not (e.tokens & asked_tokens):
             return True
     return False
+
+
+def names_organisation(entity: Entity) -> bool:
+    """A Latin name that is an organisation's: it ends in "Lab", "University"... or is an acronym."""
+    return bool(_ORG_HEAD.search(entity.surface))
 
 
 _ORG_HEAD = re.compile(r"\b(?:Lab|Labs|Laboratory|Academy|University|Institute|College|School|Centre|Center|Group)\b"

@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.core import answerability, grounding
 from bot.core import text as T
 from bot.core.compose import compose, instructions_only
-from bot.core.conversation import ConversationMemory, Turn, standalone
+from bot.core.conversation import ConversationMemory, Turn, is_follow_up, standalone
 from bot.core.embeddings import Embedder, load_embedder
 from bot.core.grounding import Passage
 from bot.core.ratelimit import RateLimiter
@@ -29,6 +29,10 @@ _log = logging.getLogger(__name__)
 _GREETING = re.compile(r"^\s*(hi|hello|hey|help|/help|你好|您好|帮助|\?)\s*[!.！。?？]*\s*$", re.I)
 # Candidates talking to the lab's bot mean the lab itself by "the lab" (not a partner's joint lab).
 _THE_LAB = re.compile(r"\b(?:the|this|your|that)\s+lab(?:oratory)?\b(?!\s+with)", re.I)
+_BARE_PRONOUN = re.compile(r"\b(?:it|they)\b(?!')|(?<![\u4e00-\u9fff])(?:它|该实验室|这个实验室)", re.I)
+# How much less close to a name than the closest page in the name's own script a page in the
+# other script may be and still be taken as about it (measured on the raw-document set).
+_SAME_SUBJECT = 0.02
 _START_OVER = re.compile(r"^\s*(/new|/reset|start over|new conversation|重新开始|新对话)\s*[!.！。]*\s*$", re.I)
 
 Partial = Callable[[str], None]  # receives the text generated so far (streaming)
@@ -121,7 +125,11 @@ class Assistant:
         return self._finish(answer, question.user, truncated, started)
 
     def search_query(self, text: str, history: list[Turn]) -> str:
-        """What is searched for `text` by rule: a follow-up joined to its context, "the lab" named."""
+        """What is searched for `text` by rule: a follow-up joined to its context, "the lab" named.
+        A pronoun with nothing before it to stand for ("where is it?" opening a conversation)
+        means the lab whose bot this is."""
+        if not history and is_follow_up(text) and not answerability.entities(text):
+            text = _BARE_PRONOUN.sub(self.settings.lab.name, text, count=1)
         return _THE_LAB.sub(self.settings.lab.name, standalone(text, history))
 
     # --- steps --------------------------------------------------------------------------------
@@ -176,23 +184,28 @@ class Assistant:
         return replace(answer, timings=timings), retrieval
 
     def _name_documents(self, names: list, vectors: dict, retrieval: Retrieval) -> dict:
-        """For each name the question uses, the documents (one per language) whose passages are
-        closest to it: where a name cannot be read (Chinese name, English page), only the page
-        most about it may speak for it."""
+        """For each name the question uses, the document in the other script (if any) that is about
+        it: where a name cannot be read by its letters (a Chinese name, an English page), the page
+        closest to the name may speak for it only if it is about as close as the closest page
+        in the name's own script (closeness measured above each language pair's floor)."""
         passages = {T.language(h.chunk.text) for h in retrieval.hits}
         if not any(("en" if name.cjk else "zh") in passages for name in names):
             return {}  # every name can be read in every passage
         chunk_vectors = self.store.vectors([h.chunk.id for h in retrieval.hits])
         out = {}
         for i, name in enumerate(names):
+            own = "zh" if name.cjk else "en"
             best: dict[str, tuple[float, str]] = {}
             for h in retrieval.hits:
                 if h.chunk.id not in chunk_vectors:
                     continue
-                lang, score = T.language(h.chunk.text), float(chunk_vectors[h.chunk.id] @ vectors[f"name:{i}"])
-                if score > best.get(lang, (-1.0, ""))[0]:
-                    best[lang] = (score, h.chunk.path)
-            out[name] = {path for _, path in best.values()}
+                lang = T.language(h.chunk.text)
+                margin = float(chunk_vectors[h.chunk.id] @ vectors[f"name:{i}"]) - self.retriever.floor(own, lang)
+                if margin > best.get(lang, (-1.0, ""))[0]:
+                    best[lang] = (margin, h.chunk.path)
+            other = best.get("en" if name.cjk else "zh")
+            if other and other[0] >= best.get(own, (-1.0, ""))[0] - _SAME_SUBJECT:
+                out[name] = {other[1]}
         return out
 
     async def _rewrite(self, text: str, history: list[Turn]) -> str:

@@ -52,8 +52,9 @@ _TOPIC_FLOOR = 0.05      # a topic sentence may sit this far below the relevance
 _SENTENCE_FLOOR = 0.02   # a sentence of a passage under the floor must clear it by this much
 _PREDICATE_WEIGHT = 0.5  # what is asked vs. the whole question (names included), when ranking sentences
 # Kinds of answer that a sentence's shape alone cannot confirm (capitalised words are everywhere):
-# such a sentence must also share a word or the meaning of what is asked.
-_WEAK_KINDS = (None, "name", "place")
+# such a sentence must also share a word or the meaning of what is asked (when in the question's
+# language: across languages no word can be shared, and the subject check carries the weight).
+_WEAK_KINDS = (None, "name")
 
 
 @dataclass(frozen=True)
@@ -110,12 +111,9 @@ def _rank(question: str, retrieval: Retrieval, sentences: list[Sentence], lexica
                                                or overlap >= 0.5 and similarity - floor >= -_SENTENCE_FLOOR):
             continue  # a passage below the floor answers only through a sentence clearly above it,
             #           or one that holds most of the question's words and is near it
-        if predicate is not None and kind in _WEAK_KINDS and not overlap:
-            # No word of what is asked: its meaning must be there. Across languages, where no word
-            # can be shared, the meaning must clear the floor as a sentence of its own would.
-            across = T.language(s.text) != retrieval.language
-            if float(np.dot(s.vector, predicate)) - floor < (_SENTENCE_FLOOR + 0.01 if across else 0.0):
-                continue  # only the name matched
+        if (predicate is not None and kind in _WEAK_KINDS and not overlap and T.language(s.text) == retrieval.language
+                and float(np.dot(s.vector, predicate)) < floor):
+            continue  # no word and not the meaning of what is asked: only the name matched
         scored.append(Evidence(s, hit, score))
     return sorted(scored, key=lambda e: -e.score)
 
@@ -262,11 +260,10 @@ def instructions_only(language: str, settings: Settings) -> Answer:
 
 
 def _answers(ev: Evidence, asked: list[A.Entity], kind: str | None, counted: frozenset[str],
-             documented: set[A.Entity], around: A.Context, aliases: tuple[tuple[str, str], ...],
-             name_documents: dict) -> bool:
+             around: A.Context, aliases: tuple[tuple[str, str], ...], name_documents: dict) -> bool:
     """The answerability check: about what the question names, and holding what it asks for.
-    `around` is what the sentence's passage is about; `documented`, the names that passages in
-    their own script speak of; `name_documents`, per name, the documents closest to it."""
+    `around` is what the sentence's passage is about; `name_documents`, per name, the page in the
+    other script that is about it."""
     sentence = ev.sentence.text
     if not A.carries(kind, sentence, counted):
         return False
@@ -278,9 +275,9 @@ def _answers(ev: Evidence, asked: list[A.Entity], kind: str | None, counted: fro
             continue
         said = around.mentions(entity)
         if said is None:
-            # A name in the other script cannot be read here: such a passage may answer only when
-            # no passage in the name's own script speaks of it, and it is the closest to the name.
-            if entity in documented or ev.path not in name_documents.get(entity, {ev.path}):
+            # A name in the other script cannot be read by its letters: only the page found to be
+            # about it (Assistant._name_documents) may answer for it.
+            if ev.path not in name_documents.get(entity, ()):
                 return False
             continue
         # Not named in the sentence: its passage must be about it, and the sentence about nobody else.
@@ -296,7 +293,7 @@ def compose(question: str, *, language: str, retrieval: Retrieval, sentences: li
             name_documents: dict | None = None) -> Answer:
     """The extractive answer to `question` (the search query: a follow-up already made standalone);
     `ask` is what the candidate's own message asks (kind, stated figures), read from `question` if absent;
-    `name_documents`: per name in the question, the documents (one per language) closest to it."""
+    `name_documents`: per name in the question, the page in the other script that is about it."""
     ask = ask or A.read(question)
     if ask.instructed and not ask.text:
         return instructions_only(language, settings)
@@ -316,9 +313,8 @@ def compose(question: str, *, language: str, retrieval: Retrieval, sentences: li
     asked = A.entities(question)
     aliases = _aliases(settings)
     around = {h.chunk.id: _around(h.chunk, aliases) for h in retrieval.hits} if asked else {}
-    documented = {e for e in asked for context in around.values() if context.mentions(e)}
     ranked = [e for e in ranked if e.hit.chunk.handoff
-              or _answers(e, asked, ask.kind, ask.counted, documented, around.get(e.hit.chunk.id), aliases,
+              or _answers(e, asked, ask.kind, ask.counted, around.get(e.hit.chunk.id), aliases,
                           name_documents or {})]
     if not ranked:
         return refusal(language, settings, topic=topics[0] if topics else None)

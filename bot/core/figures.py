@@ -49,6 +49,12 @@ def measures(text: str, *, years: bool = False) -> dict[str, float]:
     return out
 
 
+def without_measures(text: str) -> str:
+    """The text with its sums of money and areas blanked out (what is left may count things)."""
+    text = _AREA.sub(" ", text)
+    return _MONEY.sub(lambda m: " " if (m["pre"] or m["post"]) else m.group(0), text)
+
+
 def _number(value: str) -> float:
     return float(value.replace(",", ""))
 

@@ -314,9 +314,11 @@ def _load_html(text: str, key: str) -> Document:
     canonical = soup.find("link", rel="canonical")
     url = (canonical.get("href", "") if canonical else "") or _meta(soup, "og:url")
     date = _meta(soup, "article:published_time") or _meta(soup, "date")
-    body = _extract_main(text) or ""
+    body = _extract_main(text)
     fallback = _extract_blocks(soup)
-    if len(body) < 0.5 * len(fallback):  # trafilatura missed part of a page that is not an article
+    # On short pages trafilatura may fall back to flat text (one line, headings lost), and on
+    # pages that are not articles it may miss most of the content: then our own blocks serve.
+    if len(body) < 0.5 * len(fallback) or body.count("\n") < 0.5 * fallback.count("\n"):
         body = fallback
     if site and site != title:  # "Open positions | Acme Lab" -> "Open positions"
         title = re.sub(rf"\s*[|\-–—_·:]\s*{re.escape(site)}\s*$|^\s*{re.escape(site)}\s*[|\-–—_·:]\s*", "", title)
