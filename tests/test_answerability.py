@@ -48,7 +48,14 @@ organisation: 珊瑚礁实验室
 
 # 珊瑚礁实验室简介
 
-珊瑚礁实验室的学术委员会由十二位海洋科学家组成，委员会主任为陈海教授。
+## 学术委员会
+
+珊瑚礁实验室的学术委员会由十二位海洋科学家组成，委员会主任为陈海教授。学术委员会每年开会两次，
+审议实验室的研究方向和人才招聘计划。
+
+## 国际合作
+
+实验室与东南亚多所大学合作开展珊瑚礁监测，每年接收二十名国际访问学生。
 """
 
 
@@ -117,12 +124,6 @@ def test_chinese_question_english_page_keeps_chinese_framing_and_notes_the_langu
     assert a.grounded and a.language == "zh" and "Sanya" in a.text
     assert "英文资料原文" in a.text
     assert "之江实验室" not in a.text  # the framing never names our lab for another lab's page
-
-
-def test_english_question_chinese_page(labs):
-    a = ask(labs, "Who chairs the academic committee of the Coral Reef Lab?")
-    assert a.grounded and "陈海" in a.text
-    assert "in Chinese" in a.text
 
 
 def test_the_framing_names_whose_page_the_evidence_is(labs):

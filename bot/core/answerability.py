@@ -45,7 +45,7 @@ class Ask:
     """What a message asks, as far as the shape of its words tells."""
     text: str                       # the message without its instructions to the bot
     instructed: bool                # it contained instructions to the bot
-    kind: str | None                # amount | quantity | time | name | contact | place, or None
+    kind: str | None                # amount | quantity | time | name | contact | city | place, or None
     confirm: bool                   # a yes/no or "confirm..." question: figures in it are claims
     figures: tuple[str, ...]        # figures the message states
     counted: frozenset[str] = frozenset()  # what "how many" counts ("employees")
@@ -88,6 +88,7 @@ _KINDS = [
     ("contact", re.compile(r"\b(?:website|web ?site|web page|url|homepage|e-?mail|contact details|contact address)\b"
                            r"|\bwhere (?:should|do|can|to) (?:i|we|you)? ?(?:send|submit|apply)\b|发送到哪|发到哪|寄到哪"
                            r"|网站|网址|主页|邮箱|电子邮件|联系方式", re.I)),
+    ("city", re.compile(r"\b(?:which|what|in which) (?:city|town)\b|哪个城市|哪座城市|什么城市|哪个市", re.I)),
     ("place", re.compile(r"^\W*(?:and\s+)?where\b(?!.*\bcomes? from\b)|\bwhere (?:is|are|was|were|can|should|would)\b|\bin which (?:city|"
                          r"country|province|place)\b|\bwhich (?:city|country|province)\b|\bwhat (?:city|country|province)\b"
                          r"|哪里|哪儿|在哪|哪个(?:城市|省|国家|地方)|哪座城市|什么地方|位于", re.I)),
@@ -118,6 +119,9 @@ _DATES = re.compile(rf"\b(?:(?:{_MONTHS})\.?\s+\d{{1,2}},?\s*)?(?:1[89]|20)\d\d\
 _HAS_AMOUNT = re.compile(r"\d[\d,.]*\s*(?:million|billion|thousand|万|亿|千|百)?\s*(?:rmb|cny|usd|eur|yuan|dollars?|元|美元|"
                          r"欧元)|(?:rmb|cny|usd|eur|\$|€|£|¥)\s*\d", re.I)
 _CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+")
+# A name after a locating preposition ("in Sanya", "at the Tibetan plateau").
+_PLACE = re.compile(r"\b(?:in|at|near|based in|located in|capital of|city of|province of)\s+(?:the\s+)?"
+                    r"(?!(?:the|a|an)\b)[A-Z][\w-]+")
 _CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|https?://|www\.", re.I)
 # A sentence that says where something is ("is located in", "sits in", "位于"), not merely one
 # that mentions a place ("the first institution in China").
@@ -151,8 +155,10 @@ def carries(kind: str | None, sentence: str, counted: frozenset[str] = frozenset
         return bool(_CAPITAL.search(sentence)) or bool(T.CJK_RUN.search(sentence))
     if kind == "contact":
         return bool(_CONTACT.search(sentence))
+    if kind == "city":  # a sentence that says where something is, not one that mentions a country
+        return bool(locates(sentence) or re.search(r"[\u4e00-\u9fff]{1,6}市", sentence))
     if kind == "place":
-        return bool(locates(sentence) or _CONTACT.search(sentence) or _PLACE_ZH.search(sentence))
+        return bool(locates(sentence) or _PLACE.search(sentence) or _PLACE_ZH.search(sentence))
     return True
 
 

@@ -54,7 +54,7 @@ _PREDICATE_WEIGHT = 0.5  # what is asked vs. the whole question (names included)
 # Kinds of answer that a sentence's shape alone cannot confirm (capitalised words are everywhere):
 # such a sentence must also share a word or the meaning of what is asked (when in the question's
 # language: across languages no word can be shared, and the subject check carries the weight).
-_WEAK_KINDS = (None, "name")
+_WEAK_KINDS = (None, "name", "place")
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ def _rank(question: str, retrieval: Retrieval, sentences: list[Sentence], lexica
             continue  # a passage below the floor answers only through a sentence clearly above it,
             #           or one that holds most of the question's words and is near it
         if (predicate is not None and kind in _WEAK_KINDS and not overlap and T.language(s.text) == retrieval.language
-                and float(np.dot(s.vector, predicate)) < floor):
+                and not (kind == "place" and A.locates(s.text)) and float(np.dot(s.vector, predicate)) < floor):
             continue  # no word and not the meaning of what is asked: only the name matched
         scored.append(Evidence(s, hit, score))
     return sorted(scored, key=lambda e: -e.score)

@@ -80,7 +80,7 @@ def load(path: Path, key: str) -> Document:
         else:
             doc = _load_markdown(text, key)
     doc.text = strip_boilerplate(clean_markup(doc.text))
-    if not doc.text.strip():
+    if not raw.strip():
         raise LoadError("no text found (empty file)")
     if not _has_prose(doc.text):
         raise LoadError("no readable content found (only menus, links or short fragments)")
@@ -316,9 +316,13 @@ def _load_html(text: str, key: str) -> Document:
     date = _meta(soup, "article:published_time") or _meta(soup, "date")
     body = _extract_main(text)
     fallback = _extract_blocks(soup)
-    # On short pages trafilatura may fall back to flat text (one line, headings lost), and on
-    # pages that are not articles it may miss most of the content: then our own blocks serve.
-    if len(body) < 0.5 * len(fallback) or body.count("\n") < 0.5 * fallback.count("\n"):
+    # On short pages trafilatura may fall back to flat text (one line, headings lost) or keep menu
+    # entries; on pages that are not articles it may miss most of the content. Then our own
+    # blocks (navigation, header, footer and asides removed by their tags) serve instead.
+    ours = set(fallback.split())
+    extra = [w for w in body.split() if w not in ours and w.strip("#-*") not in ours]
+    if (len(body) < 0.5 * len(fallback) or body.count("\n") < 0.5 * fallback.count("\n")
+            or len(extra) > 0.1 * len(body.split())):
         body = fallback
     if site and site != title:  # "Open positions | Acme Lab" -> "Open positions"
         title = re.sub(rf"\s*[|\-–—_·:]\s*{re.escape(site)}\s*$|^\s*{re.escape(site)}\s*[|\-–—_·:]\s*", "", title)

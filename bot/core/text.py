@@ -47,6 +47,7 @@ def tokens(text: str) -> list[str]:
 # A sentence ends at . ! ? followed by space and a capital/digit/quote, or at CJK end marks.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z0-9\"“(\[])|(?<=[。！？])")
 _ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|approx|vs|no|dr|prof|mr|ms|mrs|st|inc|co|corp|ltd|jr|sr|u\.s)\.$", re.I)
+_CJK_OR_MARK = re.compile(f"[{_CJK}，。、；：！？（）「」《》“”]")
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
 
 
@@ -58,7 +59,10 @@ def sentences(paragraph: str) -> list[str]:
     lines = paragraph.splitlines()
     if any(_BULLET.match(ln) for ln in lines[1:]) or all(_BULLET.match(ln) for ln in lines):
         return [paragraph]
-    flat = " ".join(ln.strip() for ln in lines)
+    flat = ""
+    for ln in (ln.strip() for ln in lines):
+        # Lines of Chinese text join without a space; others with one.
+        flat += ln if not flat or (_CJK_OR_MARK.match(flat[-1]) and _CJK_OR_MARK.match(ln[:1])) else " " + ln
     parts: list[str] = []
     for piece in _SENTENCE_END.split(flat):
         piece = piece.strip()
