@@ -1,28 +1,58 @@
-"""Answer quality on the knowledge base must not drop below the measured baseline.
+"""Answer quality must not drop below what was measured (README, "Answer quality").
 
-Baseline (README, "Answer quality"): recall@5 1.00, key facts 0.95, refusal recall 1.00,
-citations 1.00, nothing invented. Thresholds leave a little room for model noise.
+Two sets: knowledge/ (written for the bot) and the raw-document corpus tests/eval/raw/
+(press articles, web pages, a PDF, decorated Markdown; English and Chinese; several
+organisations). Thresholds leave a little room for model noise.
 """
 
 from __future__ import annotations
 
 from bot import evaluation
-from conftest import ROOT
+from bot.core.assistant import Assistant
+from bot.core.ingest import ingest
+from bot.core.store import Store
+from conftest import ROOT, settings_for
+
+
+def _measure(assistant: Assistant, eval_set: str, tmp_path):
+    questions = evaluation.load_questions(ROOT / evaluation.EVAL_SETS[eval_set].questions)
+    results = evaluation.run(assistant, questions)
+    summary = evaluation.summarize(results)
+    report = evaluation.report(results, summary, corpus=eval_set, model=assistant.embedder.name)
+    (tmp_path / f"{eval_set}.md").write_text(report, encoding="utf-8")
+    return questions, summary, report
 
 
 def test_quality_on_the_knowledge_base(kb_assistant, tmp_path):
-    questions = evaluation.load_questions(ROOT / "tests" / "eval" / "questions.yaml")
-    assert len(questions) >= 80
-    results = evaluation.run(kb_assistant, questions)
-    summary = evaluation.summarize(results)
+    questions, summary, report = _measure(kb_assistant, "knowledge", tmp_path)
     overall = summary["overall"]
-    report = evaluation.report(results, summary, corpus="knowledge/", model=kb_assistant.embedder.name)
-    (tmp_path / "eval.md").write_text(report, encoding="utf-8")
+    assert len(questions) >= 80
     assert overall["recall@5"] >= 0.95, report
-    assert overall["fact_accuracy"] >= 0.85, report
-    assert overall["refusal_recall"] >= 0.9, report
-    assert overall["refusal_precision"] >= 0.9, report
+    assert overall["fact_accuracy"] >= 0.93, report
+    assert overall["refusal_recall"] == 1.0 and overall["refusal_precision"] == 1.0, report
     assert overall["citation_accuracy"] >= 0.95, report
     for category in ("out_of_scope", "injection"):
         assert summary[category]["invented"] == 0, report
     assert {"direct", "paraphrase", "list", "followup", "chinese", "out_of_scope", "injection"} <= set(summary)
+
+
+def test_quality_on_raw_documents(tmp_path_factory, embedder, tmp_path):
+    tmp = tmp_path_factory.mktemp("raw")
+    settings = settings_for(tmp, knowledge=[str(ROOT / evaluation.EVAL_SETS["raw"].corpus)])
+    store = Store(settings)
+    report = ingest(settings, store=store, embedder=embedder, progress=False)
+    assert not report.failed and len(report.indexed) == 6, report.failed
+    questions, summary, report = _measure(Assistant(settings, store=store, embedder=embedder), "raw", tmp_path)
+    overall = summary["overall"]
+    assert len(questions) >= 60
+    assert overall["recall@5"] >= 0.95, report
+    assert overall["fact_accuracy"] >= 0.85, report
+    assert overall["refusal_recall"] >= 0.95, report
+    assert overall["invented"] == 0, report
+    assert overall["citation_accuracy"] >= 0.95, report
+    # Chinese questions are answered as well as English ones (within 0.05), including those whose
+    # answer is only in a document in the other language.
+    assert summary["asked in zh"]["fact_accuracy"] >= summary["asked in en"]["fact_accuracy"] - 0.05, report
+    assert summary["cross"]["fact_accuracy"] >= 0.75, report
+    for category in ("wrong_subject", "injection", "premise"):
+        assert summary[category]["invented"] == 0, report

@@ -91,7 +91,7 @@ _KINDS = [
     ("city", re.compile(r"\b(?:which|what|in which) (?:city|town)\b|哪个城市|哪座城市|什么城市|哪个市", re.I)),
     ("place", re.compile(r"^\W*(?:and\s+)?where\b(?!.*\bcomes? from\b)|\bwhere (?:is|are|was|were|can|should|would)\b|\bin which (?:city|"
                          r"country|province|place)\b|\bwhich (?:city|country|province)\b|\bwhat (?:city|country|province)\b"
-                         r"|哪里|哪儿|在哪|哪个(?:城市|省|国家|地方)|哪座城市|什么地方|位于", re.I)),
+                         r"|哪里|哪儿|在哪(?!些|个方向|种)|哪个(?:城市|省|国家|地方)|哪座城市|什么地方|位于", re.I)),
 ]
 _CONFIRM = re.compile(r"^\W*(?:is|are|does|do|did|was|were|has|have|can|will|is it true|isn't|doesn't)\b"
                       r"|,?\s*(?:right|correct|true|isn't it|doesn't it|no)\s*\?\s*$|\bconfirm\b|是不是|是否|对吗|对不对|是吗|吗[？?]?$",
