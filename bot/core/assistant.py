@@ -158,9 +158,7 @@ class Assistant:
         self.refresh()
         # One model call for every vector this answer needs (a batch costs less than its parts):
         # the query; a follow-up as typed ("focus"); the question without its names ("predicate").
-        names = answerability.entities(query)
-        extra = {"focus": text if query != text else "", "predicate": answerability.predicate(query),
-                 **{f"name:{i}": e.surface for i, e in enumerate(names)}}
+        extra = {"focus": text if query != text else "", "predicate": answerability.predicate(query)}
         extra = {k: v for k, v in extra.items() if v and v != query}
         vectors = dict(zip(["query", *extra], self.embedder.embed_queries([query, *extra.values()])))
         try:
@@ -178,12 +176,12 @@ class Assistant:
         answer = compose(query, language=language, retrieval=retrieval, sentences=sentences,
                          lexical=self.retriever.lexical, settings=self.settings, focus=vectors.get("focus"),
                          predicate=vectors.get("predicate"), ask=answerability.read(text),
-                         name_documents=self._name_documents(names, vectors, retrieval))
+                         name_documents=self._name_documents(answerability.entities(query), retrieval))
         timings = {"retrieve_ms": round((retrieved - started) * 1000, 2),
                    "compose_ms": round((time.perf_counter() - retrieved) * 1000, 2)}
         return replace(answer, timings=timings), retrieval
 
-    def _name_documents(self, names: list, vectors: dict, retrieval: Retrieval) -> dict:
+    def _name_documents(self, names: list, retrieval: Retrieval) -> dict:
         """For each name the question uses, the document in the other script (if any) that is about
         it: where a name cannot be read by its letters (a Chinese name, an English page), the page
         closest to the name may speak for it only if it is about as close as the closest page
@@ -192,15 +190,16 @@ class Assistant:
         if not any(("en" if name.cjk else "zh") in passages for name in names):
             return {}  # every name can be read in every passage
         chunk_vectors = self.store.vectors([h.chunk.id for h in retrieval.hits])
+        name_vectors = self.embedder.embed_queries([name.surface for name in names])
         out = {}
-        for i, name in enumerate(names):
+        for name, name_vector in zip(names, name_vectors):
             own = "zh" if name.cjk else "en"
             best: dict[str, tuple[float, str]] = {}
             for h in retrieval.hits:
                 if h.chunk.id not in chunk_vectors:
                     continue
                 lang = T.language(h.chunk.text)
-                margin = float(chunk_vectors[h.chunk.id] @ vectors[f"name:{i}"]) - self.retriever.floor(own, lang)
+                margin = float(chunk_vectors[h.chunk.id] @ name_vector) - self.retriever.floor(own, lang)
                 if margin > best.get(lang, (-1.0, ""))[0]:
                     best[lang] = (margin, h.chunk.path)
             other = best.get("en" if name.cjk else "zh")
@@ -225,7 +224,7 @@ class Assistant:
 
     async def _generate(self, text: str, query: str, language: str, retrieval: Retrieval, draft: Answer,
                         on_partial: Partial | None) -> Answer:
-        passages, sources = self._passages(retrieval)
+        passages, sources = self._passages(retrieval, draft)
         messages = self.llm.prompt(text, query, language, passages)
         try:
             async with asyncio.timeout(self.settings.llm.timeout_s):
@@ -257,12 +256,17 @@ class Assistant:
                 on_partial(grounding.drop_invalid_citations(visible, valid)[0])
         return raw
 
-    def _passages(self, retrieval: Retrieval) -> tuple[list[Passage], dict[int, Source]]:
-        """The relevant chunks as numbered passages, one number per document, in rank order."""
+    def _passages(self, retrieval: Retrieval, draft: Answer) -> tuple[list[Passage], dict[int, Source]]:
+        """The chunks of the documents the checked extractive answer quotes, as numbered passages,
+        one number per document, in rank order: the LLM never sees a page the answerability
+        checks turned down (another lab's, say)."""
+        quoted = {s.path for s in draft.sources}
         numbers: dict[str, int] = {}
         texts: dict[int, list[str]] = {}
         sources: dict[int, Source] = {}
-        for hit in retrieval.relevant:
+        for hit in retrieval.hits:
+            if hit.chunk.path not in quoted:
+                continue
             c = hit.chunk
             if c.path not in numbers:
                 n = numbers[c.path] = len(numbers) + 1
