@@ -67,7 +67,7 @@ class RetrievalSettings:
     top_k: int = _opt(4, "passages kept after fusion", minimum=1, maximum=50)
     candidates: int = _opt(20, "passages each retriever returns before fusion", minimum=1, maximum=500)
     rrf_k: int = _opt(60, "reciprocal-rank-fusion constant", minimum=1, maximum=1000)
-    min_similarity: float = _opt(0.0, "cosine a passage needs to answer; 0 = the backend's calibrated value", minimum=0.0, maximum=1.0)
+    min_similarity: float = _opt(0.0, "cosine a passage needs to be on topic; 0 = the backend's calibrated values per language pair", minimum=0.0, maximum=1.0)
     chunk_chars: int = _opt(900, "target chunk size in characters", minimum=200, maximum=8000)
 
 

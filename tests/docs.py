@@ -1,4 +1,4 @@
-"""Small documents the tests write, and a real (minimal) PDF built by hand."""
+"""Small documents the tests write, and real PDFs (one built by hand, brochures built with fpdf2)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,36 @@ def write(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+    return path
+
+
+def brochure_pdf(path: Path, pages: list[list[str]], *, header: str, title: str, author: str = "") -> Path:
+    """A PDF as labs print them (fpdf2): a running header and "Page N of M" on every page; a line
+    starting "## " is a bold heading; a line ending in "-" is a word hyphenated across lines."""
+    from fpdf import FPDF
+
+    class Brochure(FPDF):
+        def header(self):
+            self.set_font("Helvetica", "I", 9)
+            self.cell(0, 8, header, align="C")
+            self.ln(12)
+
+        def footer(self):
+            self.set_y(-15)
+            self.set_font("Helvetica", "", 9)
+            self.cell(0, 8, f"Page {self.page_no()} of {{nb}}", align="C")
+
+    pdf = Brochure()
+    pdf.set_title(title)
+    pdf.set_author(author)
+    pdf.set_auto_page_break(True, margin=20)
+    for lines in pages:
+        pdf.add_page()
+        for line in lines:
+            heading = line.startswith("## ")
+            pdf.set_font("Helvetica", "B" if heading else "", 14 if heading else 11)
+            pdf.multi_cell(0, 8 if heading else 6, line.removeprefix("## "), new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
     return path
 
 

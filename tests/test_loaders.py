@@ -15,7 +15,7 @@ from bot.core import loaders
 from bot.core.ingest import ingest
 from bot.core.store import Store
 from conftest import ROOT, settings_for
-from docs import write
+from docs import brochure_pdf, write
 
 PRESS = """A Harbour for Ocean Science
 
@@ -64,33 +64,6 @@ The **summer school** brings [forty students](https://example.org/list) from par
 """
 
 
-def _pdf(path: Path, pages: list[list[str]]) -> Path:
-    """A brochure as labs print them: a running header, "Page N of M", hyphenated line breaks."""
-    from fpdf import FPDF
-
-    class Brochure(FPDF):
-        def header(self):
-            self.set_font("Helvetica", "I", 9)
-            self.cell(0, 8, "Tidewater Institute | Annual Brochure", align="C")
-            self.ln(12)
-
-        def footer(self):
-            self.set_y(-15)
-            self.set_font("Helvetica", "", 9)
-            self.cell(0, 8, f"Page {self.page_no()} of {{nb}}", align="C")
-
-    pdf = Brochure()
-    pdf.set_title("Tidewater Institute Brochure")
-    for lines in pages:
-        pdf.add_page()
-        for line in lines:
-            bold = line.startswith("## ")
-            pdf.set_font("Helvetica", "B" if bold else "", 14 if bold else 11)
-            pdf.multi_cell(0, 7, line.removeprefix("## "), new_x="LMARGIN", new_y="NEXT")
-    pdf.output(str(path))
-    return path
-
-
 def _doc(tmp_path: Path, name: str, text: str) -> loaders.Document:
     return loaders.load(write(tmp_path, name, text), name)
 
@@ -126,12 +99,12 @@ def test_markdown_markup_and_decoration_never_reach_the_text(tmp_path):
 
 
 def test_pdf_in_reading_order_without_running_headers_page_numbers_or_hyphens(tmp_path):
-    path = _pdf(tmp_path / "brochure.pdf", [
+    path = brochure_pdf(tmp_path / "brochure.pdf", [
         ["## Research vessels", "The institute operates two research vessels for deep-sea sur-",
          "veys in the Yellow Sea."],
         ["## Students", "Each summer the institute hosts thirty graduate students from abroad."],
         ["## Contact", "Applications go to the admissions office by email."],
-    ])
+    ], header="Tidewater Institute | Annual Brochure", title="Tidewater Institute Brochure")
     doc = loaders.load(path, "brochure.pdf")
     assert doc.title == "Tidewater Institute Brochure"
     assert "deep-sea surveys in the Yellow Sea" in doc.text

@@ -6,7 +6,11 @@ page numbers and words hyphenated across lines, so the PDF loader is measured on
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for the shared PDF writer
+from docs import brochure_pdf  # noqa: E402
 
 HEADER = "Zhejiang University and Alibaba | Cooperation Brochure"
 
@@ -43,37 +47,17 @@ SECTIONS = [
 
 
 def write_pdf(path: Path) -> Path:
-    from fpdf import FPDF
-
-    class Brochure(FPDF):
-        def header(self):
-            self.set_font("Helvetica", "I", 9)
-            self.cell(0, 8, HEADER, align="C")
-            self.ln(12)
-
-        def footer(self):
-            self.set_y(-15)
-            self.set_font("Helvetica", "", 9)
-            self.cell(0, 8, f"Page {self.page_no()} of {{nb}}", align="C")
-
-    pdf = Brochure()
-    pdf.set_title("Zhejiang University and Alibaba: Cooperation Brochure")
-    pdf.set_author("Zhejiang University School of Software Technology")
-    pdf.set_auto_page_break(True, margin=20)
+    # Two sections a page; "~" marks a word broken with a hyphen at the end of a line.
+    pages = []
     for i, (heading, paragraphs) in enumerate(SECTIONS):
+        lines = [f"## {heading}"] + [part + "-" if n < len(p.split("~")) - 1 else part
+                                     for p in paragraphs for n, part in enumerate(p.split("~"))]
         if i % 2 == 0:
-            pdf.add_page()  # two sections a page: every page gets the running header and a number
-        pdf.set_font("Helvetica", "B", 14)
-        pdf.multi_cell(0, 8, heading, new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(2)
-        pdf.set_font("Helvetica", "", 11)
-        for para in paragraphs:
-            for n, part in enumerate(para.split("~")):  # a hyphenated break: "co-" ends one line
-                last = n == len(para.split("~")) - 1
-                pdf.multi_cell(0, 6, part + ("" if last else "-"), new_x="LMARGIN", new_y="NEXT")
-            pdf.ln(3)
-    pdf.output(str(path))
-    return path
+            pages.append(lines)
+        else:
+            pages[-1].extend(lines)
+    return brochure_pdf(path, pages, header=HEADER, title="Zhejiang University and Alibaba: Cooperation Brochure",
+                        author="Zhejiang University School of Software Technology")
 
 
 if __name__ == "__main__":
