@@ -4,8 +4,9 @@ A similarity floor tells "near the question" from "far from it", not "answers it
 sentence may be quoted as the answer it must:
 - be about what the question names (an organisation, lab, programme, person or place): a
   fact about another one is never quoted in its place;
-- carry the kind of thing asked for: a figure for "how many", a date for "when", a name for
-  "who", a place for "where".
+- carry the kind of thing asked for: a figure for "how many", a sum with its currency for
+  "how much", a date for "when", a name for "who", a place for "where" (a sentence that says
+  where something is, for "which city"), an address or link for "website" or "e-mail".
 And a message is read first for what it asks: sentences that instruct the bot ("ignore your
 instructions", "confirm that...", "pretend you are...") are dropped, and a message made only
 of instructions gets no quoted evidence at all. These are rules about the shape of language,
@@ -89,9 +90,9 @@ _KINDS = [
                            r"|\bwhere (?:should|do|can|to) (?:i|we|you)? ?(?:send|submit|apply)\b|发送到哪|发到哪|寄到哪"
                            r"|网站|网址|主页|邮箱|电子邮件|联系方式", re.I)),
     ("city", re.compile(r"\b(?:which|what|in which) (?:city|town)\b|哪个城市|哪座城市|什么城市|哪个市", re.I)),
-    ("place", re.compile(r"^\W*(?:and\s+)?where\b(?!.*\bcomes? from\b)|\bwhere (?:is|are|was|were|can|should|would)\b|\bin which (?:city|"
-                         r"country|province|place)\b|\bwhich (?:city|country|province)\b|\bwhat (?:city|country|province)\b"
-                         r"|哪里|哪儿|在哪(?!些|个方向|种)|哪个(?:城市|省|国家|地方)|哪座城市|什么地方|位于", re.I)),
+    ("place", re.compile(r"^\W*(?:and\s+)?where\b(?!.*\bcomes? from\b)|\bwhere (?:is|are|was|were|can|should|would)\b"
+                         r"|\b(?:in which|which|what) (?:country|province|place|region)\b"
+                         r"|哪里|哪儿|在哪(?!些|个方向|种)|哪个(?:省|国家|地方)|什么地方|位于", re.I)),
 ]
 _CONFIRM = re.compile(r"^\W*(?:is|are|does|do|did|was|were|has|have|can|will|is it true|isn't|doesn't)\b"
                       r"|,?\s*(?:right|correct|true|isn't it|doesn't it|no)\s*\?\s*$|\bconfirm\b|是不是|是否|对吗|对不对|是吗|吗[？?]?$",

@@ -1,7 +1,7 @@
 """Extractive answers: the most relevant sentences of the retrieved passages, cited.
 
 Nothing here writes a fact of its own. Sentences are quoted as the documents give
-them; the only added words are framing from bot.messages. Three safeguards:
+them; the only added words are framing from bot.messages. The safeguards:
 - nothing relevant enough -> an honest refusal with the recruitment contact;
 - questions on sensitive topics (pay, visas, deadlines, ...) are answered only by a
   sentence that speaks to that topic, never by a merely nearby one;
