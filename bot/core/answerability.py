@@ -58,7 +58,10 @@ def read(message: str) -> Ask:
     instructed = len(kept) < len(clauses)
     text = " ".join(kept) if instructed else message.strip()
     confirm, stated = _CONFIRM.search(text) is not None, tuple(F.stated(text))
-    kind = answer_kind(text) or ("quantity" if confirm and stated else None)  # "Does it have 500 staff?"
+    if confirm and stated and not answer_kind(text):  # "Does it have 500 staff?", "It pays 1M RMB, right?"
+        kind = "amount" if any(unit.startswith("money:") for unit in F.measures(text)) else "quantity"
+    else:
+        kind = answer_kind(text)
     counted = _COUNTED.search(text)
     return Ask(text=text, instructed=instructed, kind=kind, confirm=confirm, figures=stated,
                counted=frozenset(T.tokens(counted.group(1))) if counted else frozenset())

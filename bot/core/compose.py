@@ -29,7 +29,7 @@ from bot.core.types import Answer, Chunk, Source
 
 # topic -> words that mark it, in questions and in evidence alike.
 SENSITIVE = {
-    "pay": re.compile(r"salar|\bpay\b|\bpaid\b|\bearn|wage|compensation|remunerat|stipend|income|薪|工资|待遇|报酬|收入",
+    "pay": re.compile(r"salar|\bpay(?:s|ing)?\b|\bpaid\b|\bearn|wage|compensation|remunerat|stipend|income|薪|工资|待遇|报酬|收入",
                       re.I),
     "visa": re.compile(r"\bvisas?\b|work permit|residence permit|immigra|签证|工作许可|居留", re.I),
     "deadline": re.compile(r"deadline|due date|closing date|last day to apply|截止|最晚", re.I),
