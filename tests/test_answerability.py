@@ -59,10 +59,24 @@ organisation: 珊瑚礁实验室
 """
 
 
+NOVA = """# Nova Robotics Institute — Careers
+
+**Nova Robotics Institute** (NRI) is an independent research institute in **Shenzhen**, Guangdong.
+Founded in 2019, NRI has about 400 staff working on embodied AI. The institute is directed by Professor
+Lin Qiao.
+
+## Open positions
+
+* **Research Scientist, Legged Locomotion** — PhD required.
+* **Postdoctoral Fellow, Robot Manipulation** — two-year appointment.
+"""
+
+
 @pytest.fixture(scope="module")
 def labs(tmp_path_factory, embedder) -> Assistant:
     tmp = tmp_path_factory.mktemp("labs")
-    settings = indexed_kb(tmp, embedder, {"reef.txt": REEF, "glacier.html": GLACIER, "reef-zh.md": REEF_ZH})
+    settings = indexed_kb(tmp, embedder, {"reef.txt": REEF, "glacier.html": GLACIER, "reef-zh.md": REEF_ZH,
+                                          "nova.md": NOVA})
     return Assistant(settings, store=Store(settings), embedder=embedder)
 
 
@@ -79,6 +93,14 @@ def test_a_fact_about_another_lab_is_never_the_answer(labs):
     assert not b.grounded and "85" not in b.text and CONTACT in b.text
     c = ask(labs, "Who is the director of the Coral Reef Lab?")
     assert "Wen Bo" not in c.text
+
+
+def test_a_page_that_calls_its_lab_by_acronym_or_says_it_differently_still_answers(labs):
+    assert "400 staff" in ask(labs, "How many staff does Nova Robotics Institute have?").text  # "NRI has..."
+    assert "Shenzhen" in ask(labs, "Where is Nova Robotics Institute located?").text  # "is an institute in"
+    assert "Lin Qiao" in ask(labs, "Who directs Nova Robotics Institute?").text  # "is directed by"
+    a = ask(labs, "Nova机器人研究院在哪个城市？")  # a name in both scripts, an English page
+    assert a.grounded and "Shenzhen" in a.text and "Sanya" not in a.text
 
 
 def test_the_chosen_sentence_carries_what_was_asked(labs):
@@ -157,6 +179,12 @@ def test_a_name_is_matched_by_kind_of_organisation_and_spelled_out_acronyms():
 ])
 def test_what_kind_of_answer_a_question_asks_for(question, kind):
     assert A.answer_kind(question) == kind
+
+
+def test_a_place_is_located_not_ranked():
+    assert A.locates("The institute is an independent research institute in Shenzhen.")
+    assert not A.locates("Peking University was the first institution in China to open a school.")
+    assert A.carries("city", "The lab sits in Hefei.") and not A.carries("city", "It is the best lab in China.")
 
 
 def test_a_count_in_words_answers_only_for_what_it_counts():

@@ -131,7 +131,11 @@ _CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|https?://|www\.", re.I)
 # that mentions a place ("the first institution in China").
 _LOCATES = re.compile(r"\b(?:located|based|sits?|situated|lies|headquartered|stands|housed|opened|set up|launched"
                       r"|established|built|founded) (?:\w+ ){0,3}?(?:in|at|on|near) (?:the )?[A-Z]"
-                      r"|\b(?:is|are) in [A-Z]|\bin [A-Z][\w-]+,? (?:the )?(?:capital|a city|city|a port|province)\b"
+                      # "is an independent institute in Shenzhen", not "was the first institution in China":
+                      # a superlative or ordinal ranks something within a place, it does not locate it.
+                      r"|\b(?:is|are|was) (?:(?:a|an|the)\s+)?(?:(?!(?:first|second|third|only|top|leading|most|\w+est)\b)"
+                      r"[\w-]+\s+){0,4}?(?:in|at) (?:the )?[A-Z]"
+                      r"|\bin [A-Z][\w-]+,? (?:the )?(?:capital|a city|city|a port|province)\b"
                       r"|位于|坐落|设在|在[\u4e00-\u9fff]{1,8}(?:成立|建立|设立)")
 _PLACE_ZH = re.compile(r"[省市区县州镇路街]|位于|坐落")
 
@@ -252,7 +256,7 @@ def entities(question: str) -> list[Entity]:
     for part in _ZH_SPLIT.split(question):
         part = part.strip()
         m = _ZH_ORG.search(part)
-        if m and T.CJK_RUN.fullmatch(part):
+        if m and T.CJK_RUN.search(part) and re.fullmatch(r"[A-Za-z0-9\u3400-\u9fff]+", part):  # "Nova机器人研究院" too
             core = part[: m.start()]
             if len(core) >= 2 and core not in _ZH_GENERIC:
                 out.append(Entity(part, frozenset({core}), True))
@@ -323,13 +327,18 @@ def names_other_subject(sentence: str, asked: list[Entity], also: set[str] = fro
     another lab)."""
     if leans_on_context(sentence):
         return False
-    asked_tokens = set(also).union(*(e.tokens for e in asked))
+    asked_tokens = set(also).union(*(e.tokens for e in asked), (_initials(e.surface) for e in asked))
     for e in entities(sentence):
         if e.cjk or not names_organisation(e):
             continue
         if not (e.tokens & asked_tokens):
             return True
     return False
+
+
+def _initials(name: str) -> str:
+    """"Nova Robotics Institute" -> "nri": the acronym a text may use for the name."""
+    return "".join(w[0] for w in name.split() if w[0].isupper()).lower()
 
 
 def names_organisation(entity: Entity) -> bool:

@@ -95,7 +95,8 @@ def _rank(question: str, retrieval: Retrieval, sentences: list[Sentence], lexica
         hit = hit_of.get(s.chunk_id)
         if hit is None:
             continue
-        overlap = sum(lexical.idf(t) for t in q_tokens & set(T.tokens(s.text))) / weight
+        shared = q_tokens & set(T.tokens(s.text))
+        overlap = sum(lexical.idf(t) for t in shared) / weight
         similarity = float(np.dot(s.vector, retrieval.query_vector))
         floor = retrieval.floors.get(T.language(s.text), hit.floor)  # the sentence's own language
         cosine = similarity
@@ -111,7 +112,7 @@ def _rank(question: str, retrieval: Retrieval, sentences: list[Sentence], lexica
                                                or overlap >= 0.5 and similarity - floor >= -_SENTENCE_FLOOR):
             continue  # a passage below the floor answers only through a sentence clearly above it,
             #           or one that holds most of the question's words and is near it
-        if (predicate is not None and kind in _WEAK_KINDS and not overlap and T.language(s.text) == retrieval.language
+        if (predicate is not None and kind in _WEAK_KINDS and not shared and T.language(s.text) == retrieval.language
                 and not (kind == "place" and A.locates(s.text)) and float(np.dot(s.vector, predicate)) < floor):
             continue  # no word and not the meaning of what is asked: only the name matched
         scored.append(Evidence(s, hit, score))

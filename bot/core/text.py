@@ -27,11 +27,22 @@ def language(text: str) -> str:
 
 
 def _stem(word: str) -> str:
+    """A light English stemmer: plurals, third person, -ed and -ing ("directs", "directed",
+    "directing" -> "direct"), so a question and its answer share words more often."""
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
+    if len(word) > 5 and word.endswith("ing"):
+        return _undouble(word[:-3])
+    if len(word) > 4 and word.endswith("ed") and not word.endswith("eed"):
+        return _undouble(word[:-2] if not word.endswith("ied") else word[:-3] + "y")
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
+
+
+def _undouble(stem: str) -> str:
+    """"planned" -> "plann" -> "plan"."""
+    return stem[:-1] if len(stem) > 3 and stem[-1] == stem[-2] and stem[-1] not in "lsz" else stem
 
 
 def tokens(text: str) -> list[str]:
