@@ -98,6 +98,17 @@ def test_markdown_markup_and_decoration_never_reach_the_text(tmp_path):
     assert "- Dates: July and August, every year" in doc.text
 
 
+def test_table_rows_are_read_with_their_headers(tmp_path):
+    html = _doc(tmp_path, "jobs.html", """<html><body><nav>Home | Jobs</nav><h1>Open positions</h1>
+        <table><tr><th>Position</th><th>Deadline</th></tr><tr><td>Postdoctoral researcher</td><td>31 March</td></tr>
+        <tr><td>Research engineer</td><td>Open until filled</td></tr></table></body></html>""")
+    markdown = _doc(tmp_path, "jobs.md", "# Open positions\n\n| Position | Deadline |\n|---|---|\n"
+                                         "| Postdoctoral researcher | 31 March |\n| Research engineer | Open until filled |\n")
+    for doc in (html, markdown):
+        assert "- Position: Postdoctoral researcher; Deadline: 31 March" in doc.text
+        assert "- Position: Research engineer; Deadline: Open until filled" in doc.text
+
+
 def test_pdf_in_reading_order_without_running_headers_page_numbers_or_hyphens(tmp_path):
     path = brochure_pdf(tmp_path / "brochure.pdf", [
         ["## Research vessels", "The institute operates two research vessels for deep-sea sur-",

@@ -156,9 +156,29 @@ _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*
 _SETEXT = re.compile(r"^(?P<title>[^\n]+)\n(?P<bar>=+|-+)\s*$", re.M)
 
 
+# A Markdown table with a header: "| a | b |", "|---|---|", then rows.
+_PIPE_TABLE = re.compile(r"^[ \t]*\|.*\|[ \t]*\n[ \t]*\|?[ \t]*:?-{2,}.*\n(?:[ \t]*\|.*\|[ \t]*(?:\n|$))*", re.M)
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def table_rows(rows: list[list[str]]) -> list[str]:
+    """Table rows as sentences a reader can quote: "Position: Postdoc; Deadline: 31 March" when
+    the first row is a header, else the cells joined."""
+    if len(rows) >= 2 and len(rows[0]) == len(rows[1]) and all(rows[0]):
+        header, body = rows[0], rows[1:]
+        return ["; ".join(f"{h}: {v}" for h, v in zip(header, row) if v) for row in body]
+    return ["; ".join(c for c in row if c) for row in rows]
+
+
 def clean_markup(text: str) -> str:
     """Markdown emphasis, links, inline HTML and decorative symbols out; words and lines kept."""
     text = _SETEXT.sub(lambda m: ("# " if m["bar"][0] == "=" else "## ") + m["title"], text)
+    text = _PIPE_TABLE.sub(lambda m: "\n".join("- " + row for row in table_rows(
+        [_cells(ln) for ln in m.group(0).splitlines() if ln.strip() and not _TABLE_SEPARATOR.match(ln)])) + "\n",
+        text)
     out = []
     for line in text.splitlines():
         if _RULE.match(line) or _TABLE_SEPARATOR.match(line):
@@ -315,6 +335,7 @@ def _load_html(text: str, key: str) -> Document:
     url = (canonical.get("href", "") if canonical else "") or _meta(soup, "og:url")
     date = _meta(soup, "article:published_time") or _meta(soup, "date")
     body = _extract_main(text)
+    has_table = soup.find("table") is not None
     fallback = _extract_blocks(soup)
     # On short pages trafilatura may fall back to flat text (one line, headings lost) or keep menu
     # entries; on pages that are not articles it may miss most of the content. Then our own
@@ -322,7 +343,7 @@ def _load_html(text: str, key: str) -> Document:
     ours = set(fallback.split())
     extra = [w for w in body.split() if w not in ours and w.strip("#-*") not in ours]
     if (len(body) < 0.5 * len(fallback) or body.count("\n") < 0.5 * fallback.count("\n")
-            or len(extra) > 0.1 * len(body.split())):
+            or len(extra) > 0.1 * len(body.split()) or (has_table and "|" not in body)):
         body = fallback
     if site and site != title:  # "Open positions | Acme Lab" -> "Open positions"
         title = re.sub(rf"\s*[|\-–—_·:]\s*{re.escape(site)}\s*$|^\s*{re.escape(site)}\s*[|\-–—_·:]\s*", "", title)
@@ -354,6 +375,14 @@ def _extract_main(html: str) -> str:
 def _extract_blocks(soup) -> str:
     for tag in soup(_NOISE_TAGS):
         tag.decompose()
+    for table in soup.find_all("table"):  # each row one list item, its cells named by the header
+        rows = [[c.get_text(" ", strip=True) for c in tr.find_all(["th", "td"])] for tr in table.find_all("tr")]
+        items = soup.new_tag("ul")
+        for line in table_rows([r for r in rows if any(r)]):
+            item = soup.new_tag("li")
+            item.string = line
+            items.append(item)
+        table.replace_with(items)
     for tag in soup.find_all(True):
         if tag.attrs is None:  # already removed with its parent
             continue
