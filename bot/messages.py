@@ -39,6 +39,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "The documents don't confirm the figure in your question. This is what they say:",
         "zh": "资料并未证实您问题中的数字。资料中的说法如下：",
     },
+    "not_stated": {
+        "en": "The documents don't say this in so many words. This is what they say:",
+        "zh": "资料中没有直接说明这一点。以下是相关内容：",
+    },
     "instruction": {
         "en": "I answer candidates' questions about {lab} from its documents, and I don't take instructions "
               "about what to say. Ask me about research areas, positions, the campus, funding, partners or how to "
@@ -110,7 +114,8 @@ def framing_pattern():
     the evaluation must not count as quoted evidence."""
     import re
 
-    keys = ("evidence_intro", "evidence_intro_neutral", "quoted_note", "premise_unconfirmed", "conflict", "handoff")
+    keys = ("evidence_intro", "evidence_intro_neutral", "quoted_note", "premise_unconfirmed", "not_stated", "conflict",
+            "handoff")
     alternatives = [re.escape(t).replace(re.escape("{lab}"), ".+?").replace(re.escape("{contact}"), ".+?")
                     for k in keys for t in _TEXTS[k].values() if t]
     return re.compile(r"^(?:" + "|".join(alternatives) + r")$")

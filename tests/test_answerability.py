@@ -67,6 +67,8 @@ Lin Qiao.
 
 ## Open positions
 
+We are recruiting for these roles:
+
 * **Research Scientist, Legged Locomotion** — PhD required.
 * **Postdoctoral Fellow, Robot Manipulation** — two-year appointment.
 """
@@ -101,6 +103,18 @@ def test_a_page_that_calls_its_lab_by_acronym_or_says_it_differently_still_answe
     assert "Lin Qiao" in ask(labs, "Who directs Nova Robotics Institute?").text  # "is directed by"
     a = ask(labs, "Nova机器人研究院在哪个城市？")  # a name in both scripts, an English page
     assert a.grounded and "Shenzhen" in a.text and "Sanya" not in a.text
+
+
+def test_questions_that_name_only_the_subject_and_yes_no_questions(labs):
+    about = ask(labs, "Tell me about Nova Robotics Institute")
+    assert about.grounded and "Nova" in about.text
+    roles = ask(labs, "Which positions is Nova Robotics Institute recruiting for?")
+    assert "We are recruiting for these roles:" in roles.text  # the list comes with its lead-in line
+    assert "Legged Locomotion" in roles.text and "Robot Manipulation" in roles.text
+    interns = ask(labs, "Does Nova Robotics Institute hire interns?")  # nothing says so either way
+    assert interns.text.startswith("The documents don't say this in so many words.")
+    postdocs = ask(labs, "Does Nova Robotics Institute hire postdocs?")
+    assert "Postdoctoral Fellow" in postdocs.text and "don't say" not in postdocs.text
 
 
 def test_the_chosen_sentence_carries_what_was_asked(labs):

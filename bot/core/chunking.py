@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.core import text as T
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def split(text: str, *, title: str, chunk_chars: int) -> list[Piece]:
     for section, paras in _merge_small(_sections(text, title), chunk_chars):
         # Paragraphs too long for one chunk are broken at sentence boundaries.
         units: list[str] = []
-        for para in paras:
+        for para in _join_list_intros(paras):
             if len(para) <= chunk_chars:
                 units.append(para)
             else:
@@ -88,6 +89,17 @@ def split(text: str, *, title: str, chunk_chars: int) -> list[Piece]:
         if buf:
             pieces.append(_piece(section, buf))
     return pieces
+
+
+def _join_list_intros(paras: list[str]) -> list[str]:
+    """"We are recruiting for the following roles:" and the list after it are one quotable unit."""
+    out: list[str] = []
+    for para in paras:
+        if out and out[-1].rstrip().endswith((":", "：")) and _LIST_ITEM.match(para):
+            out[-1] = f"{out[-1]}\n{para}"
+        else:
+            out.append(para)
+    return out
 
 
 def _piece(section: str, units: list[str]) -> Piece:

@@ -44,6 +44,7 @@ _LIST_QUESTION = re.compile(
     r"|\blist\b|哪些", re.I)
 _LIST_BONUS = 0.03
 _LIST_EXTRA = 2  # more sentences a list answer may quote, from the passage of its best one
+_YES_NO_WORDS = frozenset({"true", "right", "correct", "really", "still", "already", "isn't", "doesn't", "confirm"})
 
 _LEXICAL_WEIGHT = 0.10   # how much exact term overlap adds to a sentence's cosine
 _MARGIN = 0.035          # sentences this close to the best one are quoted too
@@ -89,6 +90,7 @@ def _rank(question: str, retrieval: Retrieval, sentences: list[Sentence], lexica
     q_tokens = set(T.tokens(question))
     weight = sum(lexical.idf(t) for t in q_tokens) or 1.0
     q_tokens -= named
+    asks_more = bool(q_tokens)  # "Tell me about X" asks nothing of X but X: any sentence about X will do
     wants_list = bool(_LIST_QUESTION.search(question))
     scored = []
     for s in sentences:
@@ -112,7 +114,8 @@ def _rank(question: str, retrieval: Retrieval, sentences: list[Sentence], lexica
                                                or overlap >= 0.5 and similarity - floor >= -_SENTENCE_FLOOR):
             continue  # a passage below the floor answers only through a sentence clearly above it,
             #           or one that holds most of the question's words and is near it
-        if (predicate is not None and kind in _WEAK_KINDS and not shared and T.language(s.text) == retrieval.language
+        if (predicate is not None and asks_more and kind in _WEAK_KINDS and not shared
+                and T.language(s.text) == retrieval.language
                 and not (kind == "place" and A.locates(s.text)) and float(np.dot(s.vector, predicate)) < floor):
             continue  # no word and not the meaning of what is asked: only the name matched
         scored.append(Evidence(s, hit, score))
@@ -244,6 +247,16 @@ def _render(evidence: list[Evidence], language: str, whose: str,
     return text, tuple(sources)
 
 
+def _says_what_was_asked(question: str, evidence: str) -> bool:
+    """The evidence holds a word of what a yes/no question asks (its names aside)."""
+    named = {t for e in A.entities(question) for t in T.tokens(e.surface)}
+    asked = set(T.tokens(question)) - named - _YES_NO_WORDS
+    said = set(T.tokens(evidence))
+    # "postdocs" is said by "Postdoctoral": a shared beginning of five letters or more counts.
+    return not asked or any(a in said or any(len(a) >= 5 and w.startswith(a[:max(5, len(a) - 2)]) for w in said)
+                            for a in asked)
+
+
 def refusal(language: str, settings: Settings, topic: str | None = None) -> Answer:
     lab, contact = settings.lab.display_name(language), settings.lab.contact_email
     if topic:
@@ -333,8 +346,12 @@ def compose(question: str, *, language: str, retrieval: Retrieval, sentences: li
     conflicting = _conflicts(chosen, ranked, ask.kind)
     evidence = chosen + conflicting
     text, sources = _render(evidence, language, _whose(evidence, settings, language), asked)
-    if ask.confirm and ask.figures and not F.supported(ask.figures, " ".join(e.sentence.text for e in evidence)):
+    quoted = " ".join(e.sentence.text for e in evidence)
+    if ask.confirm and ask.figures and not F.supported(ask.figures, quoted):
         text = f"{M.say('premise_unconfirmed', language)}\n\n{text}"
+    elif ask.confirm and not _says_what_was_asked(question, quoted):
+        # "Does X hire interns?" answered by X's list of positions: say that it is not said outright.
+        text = f"{M.say('not_stated', language)}\n\n{text}"
     if conflicting:
         text += "\n\n" + M.say("conflict", language)
     if handoff:

@@ -28,7 +28,7 @@ from bot.errors import EmptyIndexError, StoreError
 _log = logging.getLogger(__name__)
 
 # Bump when loading/chunking changes, so every file is re-indexed once.
-PIPELINE_VERSION = "5"
+PIPELINE_VERSION = "6"
 
 
 @dataclass
