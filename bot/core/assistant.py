@@ -26,7 +26,8 @@ from bot.core.types import Answer, Question, Source
 
 _log = logging.getLogger(__name__)
 
-_GREETING = re.compile(r"^\s*(hi|hello|hey|help|/help|你好|您好|帮助|\?)\s*[!.！。?？]*\s*$", re.I)
+_GREETING = re.compile(r"^\s*(hi|hello|hey|help|/help|who are you|what can you do|what are you|你好|您好|帮助|你是谁|"
+                       r"你能做什么|\?)\s*[!.！。?？]*\s*$", re.I)
 # Candidates talking to the lab's bot mean the lab itself by "the lab" (not a partner's joint lab).
 _THE_LAB = re.compile(r"\b(?:the|this|your|that)\s+lab(?:oratory)?\b(?!\s+with)", re.I)
 _BARE_PRONOUN = re.compile(r"\b(?:it|they)\b(?!')|(?<![\u4e00-\u9fff])(?:它|该实验室|这个实验室)", re.I)

@@ -348,7 +348,8 @@ def _load_html(text: str, key: str) -> Document:
     if site and site != title:  # "Open positions | Acme Lab" -> "Open positions"
         title = re.sub(rf"\s*[|\-–—_·:]\s*{re.escape(site)}\s*$|^\s*{re.escape(site)}\s*[|\-–—_·:]\s*", "", title)
     h1 = soup.find("h1")
-    if h1 and h1.get_text(strip=True) and (not title or len(title) > 120):
+    # "Helix Lab | About": which part names the page is unclear, the page's own heading is not.
+    if h1 and h1.get_text(strip=True) and (not title or len(title) > 120 or re.search(r"\s[|–—]\s", title)):
         title = h1.get_text(" ", strip=True)
     return Document(path=key, text=body, title=title, url=url, updated=date[:10], organisation=site)
 
