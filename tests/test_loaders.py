@@ -61,6 +61,15 @@ DECORATED = """# ★ Summer School ★
 The **summer school** brings [forty students](https://example.org/list) from partner universities to the campus.
 
 ► Students spend __two weeks__ in lectures and `four weeks` in laboratory projects.
+
+<!-- editor's note: update the dates every spring -->
+[![status](https://img.example/badge.svg)](https://ci.example)
+
+```bash
+open https://example.org/apply
+```
+
+Questions go to <summer@school.example>.
 """
 
 
@@ -92,8 +101,9 @@ def test_html_main_content_without_navigation_cookies_or_footer(tmp_path):
 def test_markdown_markup_and_decoration_never_reach_the_text(tmp_path):
     doc = _doc(tmp_path, "summer.md", DECORATED)
     assert doc.title == "Summer School"
-    for mark in ("**", "__", "★", "■", "►", "`", "](", "---"):
+    for mark in ("**", "__", "★", "■", "►", "`", "](", "---", "editor's note", "badge", "open https", "<", ">"):
         assert mark not in doc.text, mark
+    assert "Questions go to summer@school.example." in doc.text
     assert "brings forty students from partner universities" in doc.text
     assert "- Dates: July and August, every year" in doc.text
 

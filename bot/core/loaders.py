@@ -139,9 +139,10 @@ def _load_markdown(text: str, key: str) -> Document:
 
 _INLINE = [
     (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),                           # images
+    (re.compile(r"\[\s*\]\([^)]*\)"), ""),                                # [](url) left by a badge
     (re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)"), r"\1"),        # [text](url)
     (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),                      # [text][ref]
-    (re.compile(r"<((?:https?://|mailto:)[^>\s]+)>"), r"\1"),            # <http://...>
+    (re.compile(r"<(?:mailto:)?((?:https?://)?[^<>\s]+(?:@|://)[^<>\s]+)>"), r"\1"),  # <http://...>, <a@b.org>
     (re.compile(r"<br\s*/?>", re.I), "\n"),
     (re.compile(r"</?[A-Za-z][^>\n]*>"), ""),                            # inline HTML tags
     (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),               # **strong**
@@ -156,6 +157,8 @@ _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*
 _SETEXT = re.compile(r"^(?P<title>[^\n]+)\n(?P<bar>=+|-+)\s*$", re.M)
 
 
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_CODE_BLOCK = re.compile(r"^[ \t]*(```|~~~)[^\n]*\n.*?^[ \t]*\1[ \t]*$", re.S | re.M)
 # A Markdown table with a header: "| a | b |", "|---|---|", then rows.
 _PIPE_TABLE = re.compile(r"^[ \t]*\|.*\|[ \t]*\n[ \t]*\|?[ \t]*:?-{2,}.*\n(?:[ \t]*\|.*\|[ \t]*(?:\n|$))*", re.M)
 
@@ -175,6 +178,7 @@ def table_rows(rows: list[list[str]]) -> list[str]:
 
 def clean_markup(text: str) -> str:
     """Markdown emphasis, links, inline HTML and decorative symbols out; words and lines kept."""
+    text = _COMMENT.sub("", _CODE_BLOCK.sub("", text))  # comments and code are not prose
     text = _SETEXT.sub(lambda m: ("# " if m["bar"][0] == "=" else "## ") + m["title"], text)
     text = _PIPE_TABLE.sub(lambda m: "\n".join("- " + row for row in table_rows(
         [_cells(ln) for ln in m.group(0).splitlines() if ln.strip() and not _TABLE_SEPARATOR.match(ln)])) + "\n",
