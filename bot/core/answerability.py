@@ -41,6 +41,19 @@ _INSTRUCTION = re.compile(
 _CLAUSE = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；])\s*|(?<=[:：])\s+(?=[A-Z\u4e00-\u9fff])")
 
 
+# Text in a document that addresses an AI reading it rather than a person ("ignore all previous
+# instructions", "as an AI assistant you must..."): never quoted as evidence.
+_ADDRESSES_BOT = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+)?(?:the\s+|your\s+)?(?:previous|prior|above|earlier|"
+    r"system|other)?\s*(?:instructions|prompts?|rules)\b|\bsystem prompt\b|\byou are now\b|\bdeveloper mode\b"
+    r"|\b(?:as an?|to any|dear)\s+(?:ai|language model|llm|chatbot|assistant)\b|\b(?:ai|llm|chatbot)s?\s+(?:reading|"
+    r"processing)\s+this\b|忽略(?:之前|以上|所有)的?(?:指令|提示)|系统提示词|你现在是", re.I)
+
+
+def addresses_the_bot(sentence: str) -> bool:
+    return bool(_ADDRESSES_BOT.search(sentence))
+
+
 @dataclass(frozen=True)
 class Ask:
     """What a message asks, as far as the shape of its words tells."""

@@ -95,7 +95,7 @@ def _rank(question: str, retrieval: Retrieval, sentences: list[Sentence], lexica
     scored = []
     for s in sentences:
         hit = hit_of.get(s.chunk_id)
-        if hit is None:
+        if hit is None or A.addresses_the_bot(s.text):  # a page's instructions to an AI are not evidence
             continue
         shared = q_tokens & set(T.tokens(s.text))
         overlap = sum(lexical.idf(t) for t in shared) / weight
