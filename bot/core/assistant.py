@@ -274,7 +274,9 @@ class Assistant:
                 texts[n] = []
                 sources[n] = Source(n=n, title=c.title, path=c.path, url=c.url, snippet=c.text[:240],
                                     score=round(hit.similarity, 4))
-            texts[numbers[c.path]].append(c.text)
+            # A page's instructions to an AI never reach the model (nor the quoted answer).
+            texts[numbers[c.path]].append("\n\n".join(
+                " ".join(x for x in T.sentences(p) if not answerability.addresses_the_bot(x)) for p in T.paragraphs(c.text)))
         passages = [Passage(n, sources[n].title, "\n".join(texts[n])) for n in sorted(texts)]
         return passages, sources
 
