@@ -111,14 +111,15 @@ def context_text(post: dict) -> str:
 
 async def test_mention_gets_exactly_one_reply_in_its_thread_with_sources(slack, kb_assistant, tmp_path):
     async with running(slack, fresh_assistant(kb_assistant), tmp_path) as bot:
-        event = mention("Which research areas are recruiting?")
+        event = mention("How do I apply for a job at the lab?")
         response = await bot.event(event)
         assert response.status == 200
         await slack.wait_for(lambda: slack.posted())
         await asyncio.sleep(0.3)
     [post] = slack.posted()
     assert post["channel"] == "C0JOBS" and post["thread_ts"] == event["ts"]
-    assert "machine learning" in section_text(post) and "[1]" in section_text(post)
+    assert "talents@zhejianglab.com" in section_text(post) and "[1]" in section_text(post)
+    # The source is listed, linked to the document's url.
     assert "*Sources*" in context_text(post) and "[1] <http://www.zhejianglab.com|How to apply>" in context_text(post)
     assert [b for b in post["blocks"] if b["type"] == "actions"], "feedback buttons"
     assert post["text"], "a plain-text fallback for notifications"
