@@ -15,6 +15,7 @@ never about a particular document, lab or question.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -50,6 +51,7 @@ _ADDRESSES_BOT = re.compile(
     r"processing)\s+this\b|忽略(?:之前|以上|所有)的?(?:指令|提示)|系统提示词|你现在是", re.I)
 
 
+@functools.lru_cache(maxsize=65536)  # asked of every candidate sentence of every answer
 def addresses_the_bot(sentence: str) -> bool:
     return bool(_ADDRESSES_BOT.search(sentence))
 
@@ -223,6 +225,11 @@ _HEADS = {"lab": "lab", "labs": "lab", "laboratory": "lab", "laboratories": "lab
 
 
 def entities(question: str) -> list[Entity]:
+    return list(_entities(question))
+
+
+@functools.lru_cache(maxsize=65536)  # asked of questions and of every candidate sentence
+def _entities(question: str) -> tuple[Entity, ...]:
     """Names in a question: runs of capitalised words and acronyms ("University of Science and
     Technology of China", "DAMO-USTC"), and Chinese names ending in an organisation word."""
     out: list[Entity] = []
@@ -273,7 +280,7 @@ def entities(question: str) -> list[Entity]:
             core = part[: m.start()]
             if len(core) >= 2 and core not in _ZH_GENERIC:
                 out.append(Entity(part, frozenset({core}), True))
-    return out
+    return tuple(out)
 
 
 def _norm_token(t: str) -> str:

@@ -181,6 +181,11 @@ def _around(chunk: Chunk, aliases: tuple[tuple[str, str], ...] = ()) -> A.Contex
     return A.Context(chunk.title, chunk.organisation, chunk.lead, chunk.section, chunk.text, aliases=dict(aliases))
 
 
+@functools.lru_cache(maxsize=65536)
+def _around_sentence(sentence: str, aliases: tuple[tuple[str, str], ...]) -> A.Context:
+    return A.Context(sentence, aliases=dict(aliases))
+
+
 def _aliases(settings: Settings) -> tuple[tuple[str, str], ...]:
     """The lab's name in each script (config), so "Zhejiang Lab" is found in a Chinese page."""
     lab = settings.lab
@@ -283,7 +288,7 @@ def _answers(ev: Evidence, asked: list[A.Entity], kind: str | None, counted: fro
         return False
     if not asked:
         return True
-    own = A.Context(sentence, aliases=dict(aliases))
+    own = _around_sentence(sentence, aliases)
     for entity in asked:
         if own.mentions(entity):
             continue

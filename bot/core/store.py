@@ -91,6 +91,7 @@ class Store:
         self.generation: str | None = None
         self._chunks = None
         self._sentences = None
+        self._sizes = (0, 0)                # chunks and sentences of the generation being read
         self._writing: tuple | None = None  # (name, chunks, sentences) of the generation being built
 
     # --- opening -------------------------------------------------------------------
@@ -120,7 +121,9 @@ class Store:
         self._chunks = self._client.get_collection(live)
         self._sentences = self._client.get_collection(f"{live}-sentences")
         self.generation = live
-        if self._chunks.count() == 0:
+        # A published generation never changes (an ingest writes a new one), so its sizes are read once.
+        self._sizes = (self._chunks.count(), self._sentences.count())
+        if self._sizes[0] == 0:
             raise EmptyIndexError(f"the index at {self.location} is empty: run `python -m bot ingest` first")
 
     def refresh(self, model: str) -> bool:
@@ -217,7 +220,7 @@ class Store:
 
     def query(self, vector: np.ndarray, n: int) -> list[tuple[Chunk, float]]:
         """Nearest chunks with their cosine similarity."""
-        n = min(n, self.count())
+        n = min(n, self._sizes[0])
         if n == 0:
             return []
         got = self._chunks.query(query_embeddings=[vector.tolist()], n_results=n,
@@ -230,7 +233,7 @@ class Store:
     def query_sentences(self, vectors: list[np.ndarray], n: int) -> list[tuple[str, float]]:
         """Chunks holding the sentences nearest to any of `vectors`, with that sentence's cosine: a
         fact in one sentence of a long, many-topic passage is found even when the passage is not."""
-        n = min(n, self._sentences.count())
+        n = min(n, self._sizes[1])
         if n == 0 or not vectors:
             return []
         got = self._sentences.query(query_embeddings=[v.tolist() for v in vectors], n_results=n,
