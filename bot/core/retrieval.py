@@ -1,8 +1,10 @@
-"""Hybrid retrieval: dense search in Chroma fused with BM25 by reciprocal rank.
+"""Hybrid retrieval: dense search in Chroma (over chunks and over their sentences) fused with
+BM25 by reciprocal rank.
 
 Dense vectors catch paraphrases and cross-language questions; BM25 catches names,
 numbers and rare terms. Fusing ranks (not scores) needs no calibration between them.
-The dense cosine of a passage decides whether it answers at all.
+The dense cosine of a passage, above its question/passage language pair's floor, decides whether
+it is on topic; whether a sentence of it answers is decided in compose (answerability).
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ class Hit:
 @dataclass(frozen=True)
 class Retrieval:
     query_vector: np.ndarray
-    hits: tuple[Hit, ...]           # top-k after fusion, best first
+    hits: tuple[Hit, ...]           # top-k after fusion, best first; then the passages of the nearest
+                                    # sentences, of the best word matches, and the best in the other language
     relevant: tuple[Hit, ...]       # those that pass the relevance threshold
     floors: dict[str, float] = field(default_factory=dict)  # passage language -> floor, for this question
     language: str = "en"                                    # the question's
