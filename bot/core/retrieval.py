@@ -89,48 +89,44 @@ class Retriever:
         names in it ("Who is the director of it?"), which finds the sentence that says it."""
         s = self.settings
         qvec = self.embedder.embed_queries([query])[0] if vector is None else vector
-        # Dense candidates ranked by how far they clear their language pair's floor: a passage in
-        # the other language scores lower cosines for the same relevance.
-        languages = {}
-        dense = []
-        for chunk, sim in self.store.query(qvec, s.candidates):
-            languages[chunk.id] = T.language(chunk.text)
-            dense.append((chunk, sim - self.floor(language, languages[chunk.id])))
-        dense.sort(key=lambda pair: -pair[1])
+        dense = self.store.query(qvec, s.candidates)
         lexical = self.lexical.search(T.tokens(query), s.candidates)
         by_sentence = self.store.query_sentences([qvec] if predicate is None else [qvec, predicate], s.candidates)
 
-        fused: dict[str, float] = {}
         chunks: dict[str, Chunk] = {c.id: c for c, _ in dense + lexical}
         unseen = [cid for cid, _ in by_sentence if cid not in chunks]
         if unseen:
             chunks.update(self.store.chunks(unseen))
-        languages.update({cid: T.language(c.text) for cid, c in chunks.items() if cid not in languages})
-        by_sentence = sorted((p for p in by_sentence if p[0] in chunks),
-                             key=lambda p: -(p[1] - self.floor(language, languages[p[0]])))
-        rankings = ([c.id for c, _ in dense], [c.id for c, _ in lexical], [cid for cid, _ in by_sentence])
-        for ranking in rankings:
+        lang = {cid: T.language(c.text) for cid, c in chunks.items()}
+        floor = {cid: self.floor(language, lang[cid]) for cid in chunks}
+        similarity = {c.id: sim for c, sim in dense}
+        missing = [cid for cid in chunks if cid not in similarity]
+        if missing:  # lexical-only and sentence-only hits: their stored vectors give the dense similarity
+            similarity.update({cid: float(v @ qvec) for cid, v in self.store.vectors(missing).items()})
+
+        # Dense candidates and sentences are ranked by how far they clear their language pair's floor:
+        # a passage in the other language scores lower cosines for the same relevance.
+        dense_ids = sorted((c.id for c, _ in dense), key=lambda cid: floor[cid] - similarity[cid])
+        sentence_ids = [cid for cid, sim in sorted((p for p in by_sentence if p[0] in chunks),
+                                                    key=lambda p: floor[p[0]] - p[1])]
+        fused: dict[str, float] = {}
+        for ranking in (dense_ids, [c.id for c, _ in lexical], sentence_ids):
             for rank, cid in enumerate(ranking):
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (s.rrf_k + rank + 1)
-        similarity = {c.id: margin + self.floor(language, languages[c.id]) for c, margin in dense}
-        missing = [cid for cid in fused if cid not in similarity]
-        if missing:  # lexical-only hits: their stored vectors give the dense similarity too
-            similarity.update({cid: float(v @ qvec) for cid, v in self.store.vectors(missing).items()})
 
         # (A chunk the lexical index still knows from a replaced generation has no vector: skip it.)
         ranked = [cid for cid in sorted(fused, key=lambda cid: -fused[cid]) if cid in similarity][: k or s.top_k]
         # The best passage in another language than the top ones joins them when it clears its
         # floor: lexical search never finds it, so fusion alone would bury it.
-        for chunk, margin in dense:
-            if margin >= 0 and languages[chunk.id] not in {languages.get(cid, "") for cid in ranked}:
-                ranked.append(chunk.id)
+        for cid in dense_ids:
+            if similarity[cid] >= floor[cid] and lang[cid] not in {lang[r] for r in ranked}:
+                ranked.append(cid)
         # Passages holding the very nearest sentences, and the best word matches, join too: in long
         # articles the one sentence that answers is what matters, not the passage around it.
-        for cid in [cid for cid, _ in by_sentence[:_SENTENCE_HITS]] + [c.id for c, _ in lexical[:_LEXICAL_HITS]]:
+        for cid in sentence_ids[:_SENTENCE_HITS] + [c.id for c, _ in lexical[:_LEXICAL_HITS]]:
             if cid not in ranked and cid in similarity:
                 ranked.append(cid)
-        hits = tuple(Hit(chunks[cid], fused[cid], similarity[cid], self.floor(language, languages[cid]))
-                     for cid in ranked)
+        hits = tuple(Hit(chunks[cid], fused[cid], similarity[cid], floor[cid]) for cid in ranked)
         relevant = tuple(h for h in hits if h.margin >= 0)
         return Retrieval(qvec, hits, relevant, {p: self.floor(language, p) for p in ("en", "zh")}, language)
 
