@@ -94,8 +94,8 @@ def test_a_fact_about_another_lab_is_never_the_answer(labs):
     # station's headcount is not an answer.
     b = ask(labs, "How many scientists does the Coral Reef Lab employ?")
     assert not b.grounded and "85" not in b.text and CONTACT in b.text
-    c = ask(labs, "Who is the director of the Coral Reef Lab?")
-    assert "Wen Bo" not in c.text
+    c = ask(labs, "Who is the director of the Coral Reef Lab?")  # only the glacier station names its director
+    assert not c.grounded and "Wen Bo" not in c.text and CONTACT in c.text
 
 
 def test_a_page_that_calls_its_lab_by_acronym_or_says_it_differently_still_answers(labs):
@@ -159,8 +159,8 @@ def test_a_question_after_an_instruction_is_still_answered(labs):
 def test_a_false_premise_is_not_confirmed(labs):
     a = ask(labs, "The Coral Reef Lab pays a stipend of 1,000,000 RMB, right?")
     assert "1,000,000" not in a.text
-    if a.grounded:  # the documents' own figure may be quoted, never as a confirmation
-        assert "300,000 RMB" in a.text and "don't confirm" in a.text
+    # The documents' own figure is quoted, never as a confirmation.
+    assert a.text.startswith("The documents don't confirm the figure in your question.") and "300,000 RMB" in a.text
 
 
 def test_chinese_question_english_page_keeps_chinese_framing_and_notes_the_language(labs):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import re
@@ -162,15 +163,15 @@ class Assistant:
         extra = {"focus": text if query != text else "", "predicate": answerability.predicate(query)}
         extra = {k: v for k, v in extra.items() if v and v != query}
         vectors = dict(zip(["query", *extra], self.embedder.embed_queries([query, *extra.values()])))
+        search = functools.partial(self.retriever.search, query, language=language, vector=vectors["query"],
+                                   predicate=vectors.get("predicate"))
         try:
-            retrieval = self.retriever.search(query, language=language, vector=vectors["query"],
-                                              predicate=vectors.get("predicate"))
+            retrieval = search()
         except Exception:
             # The generation being read may have been pruned by a re-index: move on and retry once.
             if not self.refresh(force=True):
                 raise
-            retrieval = self.retriever.search(query, language=language, vector=vectors["query"],
-                                              predicate=vectors.get("predicate"))
+            retrieval = search()
         self.memory.add(conversation, text, query)
         retrieved = time.perf_counter()
         sentences = self.store.sentences_for([h.chunk.id for h in retrieval.hits])

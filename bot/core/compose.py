@@ -308,14 +308,11 @@ def _answers(ev: Evidence, asked: list[A.Entity], kind: str | None, counted: fro
 
 def compose(question: str, *, language: str, retrieval: Retrieval, sentences: list[Sentence],
             lexical: LexicalIndex, settings: Settings, focus: np.ndarray | None = None,
-            predicate: np.ndarray | None = None, ask: A.Ask | None = None,
-            name_documents: dict | None = None) -> Answer:
+            predicate: np.ndarray | None = None, ask: A.Ask, name_documents: dict | None = None) -> Answer:
     """The extractive answer to `question` (the search query: a follow-up already made standalone);
-    `ask` is what the candidate's own message asks (kind, stated figures), read from `question` if absent;
-    `name_documents`: per name in the question, the page in the other script that is about it."""
-    ask = ask or A.read(question)
-    if ask.instructed and not ask.text:
-        return instructions_only(language, settings)
+    `ask` is what the candidate's own message asks (kind, stated figures; its instructions to the
+    bot already set aside by the assistant); `name_documents`: per name in the question, the page
+    in the other script that is about it."""
     ranked = _rank(question, retrieval, sentences, lexical, focus, predicate, ask.kind)
     if not ranked:
         return refusal(language, settings)
