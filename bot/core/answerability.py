@@ -135,13 +135,10 @@ _HAS_TIME = re.compile(rf"\b(?:1[89]|20)\d\d\b|\b(?:{_MONTHS})\b\.?\s*\d|\b(?:{_
 _HAS_COUNT = re.compile(r"\d|[一二两三四五六七八九十百千万亿]+\s*[个名位人年周天亩公顷平方元多余万亿]")
 _DATES = re.compile(rf"\b(?:(?:{_MONTHS})\.?\s+\d{{1,2}},?\s*)?(?:1[89]|20)\d\d\b|\b(?:{_MONTHS})\.?\s+\d{{1,2}}\b"
                     r"|\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?", re.I)
-_HAS_AMOUNT = re.compile(r"\d[\d,.]*\s*(?:million|billion|thousand|万|亿|千|百)?\s*(?:rmb|cny|usd|eur|yuan|dollars?|元|美元|"
-                         r"欧元)|(?:rmb|cny|usd|eur|\$|€|£|¥)\s*\d", re.I)
 _CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+")
 # A name after a locating preposition ("in Sanya", "at the Tibetan plateau").
 _PLACE = re.compile(r"\b(?:in|at|near|based in|located in|capital of|city of|province of)\s+(?:the\s+)?"
                     r"(?!(?:the|a|an)\b)[A-Z][\w-]+")
-_CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|https?://|www\.", re.I)
 # A sentence that says where something is ("is located in", "sits in", "位于"), not merely one
 # that mentions a place ("the first institution in China").
 _LOCATES = re.compile(r"\b(?:located|based|sits?|situated|lies|headquartered|stands|housed|opened|set up|launched"
@@ -163,7 +160,7 @@ def carries(kind: str | None, sentence: str, counted: frozenset[str] = frozenset
     """Whether `sentence` holds the kind of thing the question asks for. A count in words ("two
     co-directors") answers "how many employees" only when it counts what was asked."""
     if kind == "amount":
-        return bool(_HAS_AMOUNT.search(sentence))
+        return any(unit.startswith("money:") for unit in F.measures(sentence))
     if kind == "quantity":
         plain = _DATES.sub(" ", sentence)  # a year or a date counts nothing
         if counted:  # nor, for "how many <things>", a sum of money or an area
@@ -177,7 +174,7 @@ def carries(kind: str | None, sentence: str, counted: frozenset[str] = frozenset
     if kind == "name":
         return bool(_CAPITAL.search(sentence)) or bool(T.CJK_RUN.search(sentence))
     if kind == "contact":
-        return bool(_CONTACT.search(sentence))
+        return bool(T.CONTACT.search(sentence))
     if kind == "city":  # a sentence that says where something is, not one that mentions a country
         return bool(locates(sentence) or re.search(r"[\u4e00-\u9fff]{1,6}市", sentence))
     if kind == "place":

@@ -46,13 +46,10 @@ def _sections(text: str, title: str) -> list[tuple[str, list[str]]]:
     return [(path, paras) for path, paras in out if paras]
 
 
-_CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|https?://\S+|www\.\S+")
-
-
 def _quotable(sentence: str) -> bool:
     """Long enough to say something; an address or link always is (it answers "how do I apply")."""
     return (len(sentence) >= 25 or (len(sentence) >= 8 and bool(T.CJK_RUN.search(sentence)))
-            or bool(_CONTACT.search(sentence)))
+            or bool(T.CONTACT.search(sentence)))
 
 
 def _merge_small(sections: list[tuple[str, list[str]]], chunk_chars: int) -> list[tuple[str, list[str]]]:

@@ -58,6 +58,8 @@ def tokens(text: str) -> list[str]:
 # A sentence ends at . ! ? followed by space and a capital/digit/quote, or at CJK end marks.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z0-9\"“(\[])|(?<=[。！？])")
 _ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|approx|vs|no|dr|prof|mr|ms|mrs|st|inc|co|corp|ltd|jr|sr|u\.s)\.$", re.I)
+# An e-mail address or a link: what "how do I apply" and "what is the website" are answered with.
+CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|https?://\S+|www\.\S+", re.I)
 _CJK_OR_MARK = re.compile(f"[{_CJK}，。、；：！？（）「」《》“”]")
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
 
