@@ -67,6 +67,7 @@ class Ask:
     counted: frozenset[str] = frozenset()  # what "how many" counts ("employees")
 
 
+@functools.lru_cache(maxsize=4096)  # the assistant reads a message before and after setting instructions aside
 def read(message: str) -> Ask:
     clauses = [c.strip() for c in _CLAUSE.split(message.strip()) if c and c.strip()]
     kept = [c for c in clauses if not _INSTRUCTION.search(c)]
