@@ -40,6 +40,18 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--store", type=Path, help=store_help)
     chat.add_argument("--no-llm", action="store_true", help="extractive answers even when [llm] is configured")
 
+    pos = sub.add_parser("positions", help="list the open positions and programmes in the records")
+    pos.add_argument("--area", default="", help="only this research area (words or meaning, e.g. robotics)")
+    pos.add_argument("--level", default="", help="only this level, e.g. researcher, postdoc, 'PhD student', intern")
+    pos.add_argument("--all", action="store_true", help="closed and paused records too")
+    pos.add_argument("--json", action="store_true", help="print one JSON object")
+    pos.add_argument("--store", type=Path, help=store_help)
+
+    mt = sub.add_parser("match", help="suggest the openings that fit a candidate's background")
+    mt.add_argument("background", help="the candidate's background in free text (English or Chinese)")
+    mt.add_argument("--json", action="store_true", help="print one JSON object")
+    mt.add_argument("--store", type=Path, help=store_help)
+
     hc = sub.add_parser("health", help="exit 0 when the index is reachable and not empty (for container health checks)")
     hc.add_argument("--store", type=Path, help=store_help)
 
@@ -128,6 +140,39 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
                         for s in answer.sources],
             "timings": answer.timings,
         }, ensure_ascii=False, indent=2))
+    else:
+        print(render(answer))
+    return 0
+
+
+def _positions(settings: Settings, args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from bot.adapters.console import render
+    from bot.core.text import language
+    from bot.recruiting.replies import as_json
+
+    assistant = _assistant(settings, auto_index=not args.store, use_llm=False)
+    answer, records = assistant.positions(area=args.area, level=args.level, include_all=args.all,
+                                          language=language(args.area))
+    if args.json:
+        today = dt.date.today()
+        print(json.dumps({"positions": [as_json(p, settings=settings, today=today) for p in records],
+                          "language": answer.language}, ensure_ascii=False, indent=2))
+    else:
+        print(render(answer))
+    return 0
+
+
+def _match(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.adapters.console import render
+    from bot.recruiting.replies import fit_json
+
+    assistant = _assistant(settings, auto_index=not args.store, use_llm=False)
+    answer, fits = assistant.match(args.background)
+    if args.json:
+        print(json.dumps({"matches": [fit_json(f) for f in fits], "language": answer.language,
+                          "grounded": answer.grounded}, ensure_ascii=False, indent=2))
     else:
         print(render(answer))
     return 0
@@ -230,12 +275,18 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
         assistant = _assistant(settings, auto_index=not args.store and not eval_set.corpus,
                                use_llm=not args.no_llm)
         results = evaluation.run(assistant, questions)
+        matching = None
+        if eval_set.backgrounds and not args.questions and assistant.openings():  # needs position records
+            matching = evaluation.run_matching(assistant, evaluation.load_backgrounds(settings.resolve(eval_set.backgrounds)))
     summary = evaluation.summarize(results)
     corpus = eval_set.corpus or str(args.store or assistant.store.location)
     print(evaluation.table(summary))
+    if matching is not None:
+        print("\n" + evaluation.matching_table(evaluation.summarize_matching(matching)))
     path = args.report or settings.resolve("reports/eval.md")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(evaluation.report(results, summary, corpus=corpus, model=assistant.embedder.name), encoding="utf-8")
+    path.write_text(evaluation.report(results, summary, corpus=corpus, model=assistant.embedder.name, matching=matching),
+                    encoding="utf-8")
     print(f"\nreport written to {path}", file=sys.stderr)
     return 0
 
@@ -259,6 +310,10 @@ def main(argv: list[str] | None = None) -> int:
             return _ask(settings, args)
         if args.command == "chat":
             return _chat(settings, args)
+        if args.command == "positions":
+            return _positions(settings, args)
+        if args.command == "match":
+            return _match(settings, args)
         if args.command == "eval":
             return _eval(settings, args)
         if args.command == "health":

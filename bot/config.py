@@ -120,6 +120,13 @@ class SlackSettings:
 
 
 @dataclass(frozen=True)
+class PositionsSettings:
+    stale_after_days: int = _opt(180, "a record confirmed longer ago than this is shown with a 'please check' note",
+                                 minimum=1, maximum=36500)
+    max_matches: int = _opt(3, "research-fit matching suggests at most this many openings", minimum=1, maximum=10)
+
+
+@dataclass(frozen=True)
 class LoggingSettings:
     format: str = _opt("text", "text: human-readable lines; json: one JSON object per line", choices=("text", "json"))
     level: str = _opt("info", "least severe level logged by the bots", choices=("debug", "info", "warning", "error"))
@@ -138,6 +145,7 @@ class Settings:
     llm: LLMSettings = field(default_factory=LLMSettings)
     discord: DiscordSettings = field(default_factory=DiscordSettings)
     slack: SlackSettings = field(default_factory=SlackSettings)
+    positions: PositionsSettings = field(default_factory=PositionsSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
 
     def resolve(self, path: str) -> Path:
@@ -161,7 +169,7 @@ _SECTION_CLASSES = {
     "lab": LabSettings, "knowledge": KnowledgeSettings, "store": StoreSettings,
     "embeddings": EmbeddingSettings, "retrieval": RetrievalSettings,
     "answer": AnswerSettings, "chat": ChatSettings, "llm": LLMSettings, "discord": DiscordSettings, "slack": SlackSettings,
-    "logging": LoggingSettings,
+    "positions": PositionsSettings, "logging": LoggingSettings,
 }
 
 

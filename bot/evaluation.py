@@ -24,6 +24,7 @@ from bot.core.compose import LEAD_IN
 from bot.core.conversation import Turn
 from bot.core.types import Answer, Question
 from bot.errors import BotError
+from bot.recruiting import positions
 
 _CITED = re.compile(r"(.*?)\s*\[(\d+)\]", re.DOTALL)
 
@@ -32,10 +33,11 @@ _CITED = re.compile(r"(.*?)\s*\[(\d+)\]", re.DOTALL)
 class EvalSet:
     questions: str      # relative to the project root
     corpus: str = ""    # a fixed corpus to index first; empty: the configured index
+    backgrounds: str = ""  # research-fit matching cases over the same index's position records
 
 
 EVAL_SETS = {
-    "knowledge": EvalSet("tests/eval/questions.yaml"),
+    "knowledge": EvalSet("tests/eval/questions.yaml", backgrounds="tests/eval/match_backgrounds.yaml"),
     "raw": EvalSet("tests/eval/raw_questions.yaml", corpus="tests/eval/raw"),
 }
 
@@ -101,6 +103,79 @@ def load_questions(path: Path) -> list[EvalQuestion]:
     return out
 
 
+# --- research-fit matching -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Background:
+    id: str
+    text: str
+    expect: tuple[str, ...]   # acceptable record file names; empty: nothing fits
+
+
+@dataclass
+class MatchResult:
+    case: Background
+    suggested: list[str]      # record file names, best first
+    answer: Answer
+
+
+def load_backgrounds(path: Path) -> list[Background]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise BotError(f"cannot read backgrounds from {path}: {e}") from e
+    out = []
+    for i, item in enumerate(raw if isinstance(raw, list) else []):
+        try:
+            expect = item["expect"]
+            out.append(Background(str(item["id"]), str(item["background"]),
+                                  () if expect == "none" else tuple(str(e) for e in expect)))
+        except (KeyError, TypeError) as e:
+            raise BotError(f"{path}: case #{i + 1} needs id, background and expect (a list, or none) ({e})") from e
+    return out
+
+
+def run_matching(assistant: Assistant, cases: list[Background]) -> list[MatchResult]:
+    results = []
+    for case in cases:
+        answer, fits = assistant.match(case.text)
+        results.append(MatchResult(case, [PurePosixPath(f.position.path).name for f in fits], answer))
+    return results
+
+
+def summarize_matching(results: list[MatchResult]) -> dict[str, float | int | None]:
+    """Top-1 / top-3 accuracy where something fits; how often "nothing fits" is right (precision)
+    and how often it is said when nothing fits (recall)."""
+    fitting = [r for r in results if r.case.expect]
+    claimed = [r for r in results if not r.suggested]
+    nothing = [r for r in results if not r.case.expect]
+    return {
+        "n": len(results),
+        "top1": _ratio(sum(1 for r in fitting if r.suggested[:1] and r.suggested[0] in r.case.expect), len(fitting)),
+        "top3": _ratio(sum(1 for r in fitting if set(r.suggested[:3]) & set(r.case.expect)), len(fitting)),
+        "no_fit_precision": _ratio(sum(1 for r in claimed if not r.case.expect), len(claimed)),
+        "no_fit_recall": _ratio(sum(1 for r in nothing if not r.suggested), len(nothing)),
+        "asked_in_zh": sum(1 for r in results if T.language(r.case.text) == "zh"),
+    }
+
+
+def matching_table(summary: dict) -> str:
+    cols = list(summary)
+    cell = lambda v: "–" if v is None else f"{v:.2f}" if isinstance(v, float) else str(v)  # noqa: E731
+    return "\n".join(["| matching | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|",
+                      "| backgrounds | " + " | ".join(cell(summary[c]) for c in cols) + " |"])
+
+
+def matching_misses(results: list[MatchResult]) -> list[str]:
+    lines = []
+    for r in results:
+        right = (not r.suggested) if not r.case.expect else bool(set(r.suggested[:1]) & set(r.case.expect))
+        if not right:
+            lines.append(f"- **{r.case.id}** {r.case.text!r}: expected {list(r.case.expect) or 'no fit'}, "
+                         f"suggested {r.suggested or 'no fit'}")
+    return lines
+
+
 def _norm(s: str) -> str:
     return " ".join(s.lower().split())
 
@@ -114,11 +189,16 @@ _FRAMING = M.framing_pattern()
 
 def _check_citations(answer: Answer, docs: dict[str, str], facts: tuple[tuple[str, ...], ...]) -> tuple[int, int]:
     """(correct, total) cited segments: every quoted sentence and fact is in the cited document
-    (the bot's framing, and the bracketed lead-in naming a sentence's subject, are not quotes)."""
+    (the bot's framing, and the bracketed lead-in naming a sentence's subject, are not quotes). An
+    entry of a position record renders the record's fields rather than quoting it: it must name it."""
     by_n = {s.n: docs.get(s.path, "") for s in answer.sources}
+    records = {s.n: s.title for s in answer.sources if positions.is_record(s.path)}
     correct = total = 0
     for segment, n in _CITED.findall(answer.text):
         total += 1
+        if int(n) in records:
+            correct += _contains(segment.rsplit("\n", 1)[-1], records[int(n)])
+            continue
         doc = by_n.get(int(n))
         if not doc:
             continue
@@ -139,6 +219,10 @@ async def _run(assistant: Assistant, questions: list[EvalQuestion]) -> list[Resu
     docs: dict[str, str] = {}
     for chunk in assistant.store.all_chunks():
         docs[chunk.path] = docs.get(chunk.path, "") + "\n" + chunk.text
+        if chunk.record:  # an entry of a record renders its fields: they are what supports it
+            p = positions.Position.from_json(chunk.record)
+            docs[chunk.path] += "\n" + " ".join([p.title, p.organisation, *p.areas, *p.levels, p.location, p.apply,
+                                                 *(positions.display_date(p.as_of, lang) for lang in ("en", "zh"))])
     results = []
     for q in questions:
         conversation = f"eval:{q.id}:{uuid.uuid4().hex[:8]}"
@@ -226,7 +310,8 @@ def table(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def report(results: list[Result], summary: dict, *, corpus: str, model: str) -> str:
+def report(results: list[Result], summary: dict, *, corpus: str, model: str,
+           matching: list[MatchResult] | None = None) -> str:
     failures = [r for r in results if (r.q.expect == "answer" and r.q.facts and not r.facts_ok)
                 or (r.q.expect == "refuse" and not r.refused) or r.invented or r.violations
                 or r.citations_ok < r.citations]
@@ -240,4 +325,7 @@ def report(results: list[Result], summary: dict, *, corpus: str, model: str) -> 
         lines.append(f"  - answer: {' '.join(r.answer.text.split())[:300]}")
     if not failures:
         lines.append("None.")
+    if matching is not None:
+        lines += ["", "## Research-fit matching", "", matching_table(summarize_matching(matching)), "", "### Misses (top-1)",
+                  ""] + (matching_misses(matching) or ["None."])
     return "\n".join(lines) + "\n"

@@ -70,6 +70,67 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "OK, starting over: earlier questions in this conversation are forgotten.",
         "zh": "好的，重新开始：之前的对话内容已清除。",
     },
+    # --- positions and research-fit matching (bot.recruiting) ---
+    "positions_intro": {
+        "en": "Positions and programmes in {lab}'s records{what}:",
+        "zh": "{lab}记录中{what}的岗位和项目：",
+    },
+    "positions_what": {"en": " for {topic}", "zh": "与“{topic}”相关"},
+    "position_details": {
+        "en": "Level: {levels} · Location: {location} · Apply: {apply}",
+        "zh": "层级：{levels} · 地点：{location} · 申请：{apply}",
+    },
+    "position_current": {"en": "Open, confirmed {date}.", "zh": "开放，确认于{date}。"},
+    "position_current_short": {"en": "open, confirmed {date}", "zh": "开放，确认于{date}"},
+    "position_stale_short": {"en": "open, last confirmed {date} (please check)", "zh": "开放，最近确认于{date}（请核实）"},
+    "position_not_open_short": {"en": "not open: {status}", "zh": "未开放：{status}"},
+    "position_stale": {
+        "en": "Open, last confirmed {date} — please check with {contact}.",
+        "zh": "开放，最近一次确认于{date}，请向 {contact} 核实。",
+    },
+    "position_not_open": {
+        "en": "Not open: {status}, confirmed {date}.",
+        "zh": "未开放：{status}，确认于{date}。",
+    },
+    "positions_more": {
+        "en": "Ask about one of them (e.g. \"positions in robotics\") for its level, location and how to apply. Where it "
+              "says \"please check\", write to {contact} to confirm that it is still open.",
+        "zh": "可以单独询问某一项（例如“机器人方向的岗位”），了解层级、地点和申请方式。标有“请核实”的，请发邮件至 {contact} "
+              "确认是否仍在招聘。",
+    },
+    "position_unknown": {"en": "not stated in the records", "zh": "记录中未说明"},
+    "apply_ask": {"en": "the records don't say; ask {contact}", "zh": "记录中未说明，请咨询 {contact}"},
+    "positions_none": {
+        "en": "{lab}'s records have no open position or programme{what}, and I won't offer a different one as if it "
+              "were. Openings are listed in: {areas}. Please ask the recruitment team at {contact}.",
+        "zh": "{lab}的记录中没有{what}开放的岗位或项目，我不会拿其他岗位充数。目前开放的方向有：{areas}。"
+              "请联系招聘团队：{contact}。",
+    },
+    "positions_empty": {
+        "en": "{lab}'s documents have no position records yet. Please ask the recruitment team at {contact}.",
+        "zh": "{lab}的资料中还没有岗位记录。请联系招聘团队：{contact}。",
+    },
+    "match_intro": {
+        "en": "From what you describe, these openings in {lab}'s records fit best:",
+        "zh": "根据您的介绍，{lab}记录中以下开放方向最契合：",
+    },
+    "match_reason": {"en": "Why: \"{reason}\"", "zh": "理由：“{reason}”"},
+    "match_next": {
+        "en": "Next step: write to the address under Apply, say which field and role you are interested in, and "
+              "include your CV; for anything else, the recruitment team is at {contact}.",
+        "zh": "下一步：按“申请”一栏的方式联系，说明您感兴趣的方向和岗位并附上简历；其他问题请联系招聘团队：{contact}。",
+    },
+    "match_none": {
+        "en": "I couldn't find an open position in {lab}'s records that fits this background, and I won't stretch one "
+              "to fit. Openings are listed in: {areas}. If your work fits one of them, write to {contact}.",
+        "zh": "在{lab}的记录中没有找到与您背景契合的开放岗位，我不会勉强匹配。目前开放的方向有：{areas}。"
+              "如果您的研究与其中某个方向相关，请联系 {contact}。",
+    },
+    "match_how": {
+        "en": "Tell me about your background and I'll suggest where it fits, e.g. \"match me: PhD in speech "
+              "recognition, now working on FPGA accelerators\".",
+        "zh": "请介绍您的研究背景，我来推荐契合的方向，例如：“匹配：博士研究语音识别，目前从事FPGA加速器”。",
+    },
     "sources": {"en": "Sources", "zh": "来源"},
     "helpful": {"en": "Helpful", "zh": "有帮助"},
     "not_helpful": {"en": "Not helpful", "zh": "没有帮助"},
@@ -90,10 +151,8 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
-# What the platforms' shortcut commands (/positions, /about, /apply) ask the knowledge base.
+# What the platforms' shortcut commands (/about, /apply) ask the knowledge base.
 SHORTCUT_QUESTIONS: dict[str, dict[str, str]] = {
-    "positions": {"en": "Which research fields is {lab} recruiting in, and for which positions?",
-                  "zh": "{lab}在哪些研究方向招聘？招聘哪些岗位？"},
     "about": {"en": "What is {lab}, who founded it and where is it?", "zh": "{lab}是什么机构？由谁创办？在哪里？"},
     "apply": {"en": "How do I apply, and whom do I contact?", "zh": "如何申请？应该联系谁？"},
 }
@@ -107,6 +166,22 @@ TOPIC_NAMES: dict[str, dict[str, str]] = {
     "benefits": {"en": "benefits or insurance", "zh": "福利或保险"},
     "stock": {"en": "shares or investment advice", "zh": "股票或投资建议"},
 }
+
+
+# Career levels (bot.recruiting.positions.LEVELS) and record statuses as candidates read them.
+LEVEL_NAMES: dict[str, dict[str, str]] = {
+    "chief scientist": {"zh": "首席科学家"}, "researcher": {"zh": "研究员"}, "postdoc": {"zh": "博士后"},
+    "PhD student": {"zh": "博士生"}, "intern": {"zh": "实习生"}, "engineer": {"zh": "工程师"}, "student": {"zh": "学生"},
+}
+STATUS_NAMES: dict[str, dict[str, str]] = {"open": {"zh": "开放"}, "closed": {"zh": "已关闭"}, "paused": {"zh": "已暂停"}}
+
+
+def level_name(level: str, lang: str) -> str:
+    return LEVEL_NAMES.get(level, {}).get(lang, level)
+
+
+def status_name(status: str, lang: str) -> str:
+    return STATUS_NAMES.get(status, {}).get(lang, status)
 
 
 def framing_pattern():

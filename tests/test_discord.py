@@ -55,7 +55,7 @@ async def ask_and_wait(fake: FakeDiscord, data: dict, *, replies: int = 1, chann
 
 async def test_mention_in_a_channel_gets_one_cited_reply_to_that_message(fake, kb_assistant):
     async with running(fake, fresh_assistant(kb_assistant)):
-        question = fake.message(f"<@{BOT_USER['id']}> Which research areas are recruiting?", mentions=[BOT_USER])
+        question = fake.message(f"<@{BOT_USER['id']}> What does the lab do in machine learning?", mentions=[BOT_USER])
         [reply] = await ask_and_wait(fake, question)
         await asyncio.sleep(0.3)  # nothing else follows
     assert len(fake.posted_messages()) == 1
@@ -135,6 +135,11 @@ async def test_long_answer_is_split_into_messages_that_lose_nothing(fake, tmp_pa
     ("apply", None, "en-US", "talents@zhejianglab.com"),
     ("about", None, "en-US", "alibaba"),
     ("positions", None, "zh-CN", "机器学习"),
+    ("positions", {"area": "robotics"}, "en-US", "researcher or chief scientist in robotics and automation"),
+    ("positions", {"level": "postdoc"}, "en-US", "no open position or programme for postdoc"),
+    ("match", {"background": "My PhD was on spiking neural networks and brain-inspired computing."}, "en-US",
+     "why: \"the lab is building research facilities for brain-inspired computing"),
+    ("match", {"background": "我研究语音识别和自然语言处理。"}, "zh-CN", "理由："),
 ])
 async def test_slash_command_is_deferred_then_answered_by_follow_up(fake, kb_assistant, command, options, locale,
                                                                     expect):
@@ -153,7 +158,9 @@ async def test_slash_commands_are_registered_on_start(fake, kb_assistant):
     async with running(fake, fresh_assistant(kb_assistant)):
         pass
     [put] = fake.sent("PUT", f"applications/{BOT_USER['id']}/commands")
-    assert {c["name"] for c in put.body} == {"ask", "positions", "about", "apply", "help"}
+    assert {c["name"] for c in put.body} == {"ask", "positions", "match", "about", "apply", "help"}
+    positions = next(c for c in put.body if c["name"] == "positions")
+    assert [(o["name"], o["required"]) for o in positions["options"]] == [("area", False), ("level", False)]
     ask = next(c for c in put.body if c["name"] == "ask")
     assert ask["options"][0]["name"] == "question" and ask["options"][0]["required"]
 

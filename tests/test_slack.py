@@ -204,18 +204,35 @@ async def test_thread_follow_ups_need_no_new_mention(slack, kb_assistant, tmp_pa
     assert len(slack.posted()) == 2
 
 
-async def test_ask_command_is_acknowledged_then_answered(slack, kb_assistant, tmp_path):
+@pytest.mark.parametrize("command, text, expect", [
+    ("/ask", "How big is the campus?", "hectares"),
+    ("/positions", "robotics", "Researcher or chief scientist in robotics and automation"),
+    ("/positions", "", "Researcher or chief scientist in machine learning"),
+    ("/match", "I design FPGA accelerators and AI chips for neural network inference.", "Why: "),
+    ("/match", "我是一名护士，在医院工作了十年。", "没有找到与您背景契合的开放岗位"),
+])
+async def test_commands_are_acknowledged_then_answered(slack, kb_assistant, tmp_path, command, text, expect):
     async with running(slack, fresh_assistant(kb_assistant), tmp_path) as bot:
         started = time.perf_counter()
         response = await bot.form({"token": "unused", "team_id": TEAM, "channel_id": "C0JOBS", "user_id": HUMAN,
-                                   "command": "/ask", "text": "How big is the campus?",
-                                   "response_url": slack.response_url("ask"), "trigger_id": "1.2.3"})
+                                   "command": command, "text": text, "response_url": slack.response_url("cmd"),
+                                   "trigger_id": "1.2.3"})
         acked_in = time.perf_counter() - started
         await slack.wait_for(lambda: slack.responses)
     assert response.status == 200 and acked_in < 3
     [answer] = slack.responses
-    assert answer["response_type"] == "ephemeral"
-    assert "hectares" in section_text(answer) and "[1]" in section_text(answer)
+    assert answer["response_type"] == "ephemeral" and expect in section_text(answer)
+    if command == "/ask" or "Why" in expect or "robotics" in text:  # cited, sources under the answer
+        assert "[1]" in section_text(answer) and "Sources" in context_text(answer)
+
+
+async def test_match_me_in_a_mention_is_matched(slack, kb_assistant, tmp_path):
+    async with running(slack, fresh_assistant(kb_assistant), tmp_path) as bot:
+        await bot.event(mention("match me: I maintain an open-source deep learning framework used by other labs"))
+        await slack.wait_for(lambda: slack.posted())
+    [post] = slack.posted()
+    assert "Researcher or chief scientist in open-source AI platforms" in section_text(post)
+    assert "Next step:" in section_text(post)
 
 
 async def test_feedback_click_is_stored_and_acknowledged(slack, kb_assistant, tmp_path):
@@ -346,7 +363,7 @@ def test_app_manifest_subscribes_to_what_the_adapter_handles():
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"app_mention", "message.im", "message.channels"} <= events
     assert {"app_mentions:read", "chat:write", "commands", "im:history", "channels:history"} <= scopes
-    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask"]
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask", "/positions", "/match"]
     assert manifest["settings"]["interactivity"]["is_enabled"]
     assert manifest["features"]["app_home"]["messages_tab_enabled"]
 

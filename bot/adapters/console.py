@@ -25,7 +25,8 @@ def render(answer: Answer) -> str:
 async def chat(assistant: Assistant, *, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
     lab = assistant.settings.lab
     print(M.say("help", "en", lab=lab.name, contact=lab.contact_email), file=stdout)
-    print("Type /help for help, /quit to leave.\n", file=stdout)
+    print("Type /help for help, /positions [area] for openings, /match <your background> for where you fit, "
+          "/quit to leave.\n", file=stdout)
     while True:
         print("you> ", end="", file=stdout, flush=True)
         line = await asyncio.to_thread(stdin.readline)
@@ -39,5 +40,10 @@ async def chat(assistant: Assistant, *, stdin: TextIO = sys.stdin, stdout: TextI
             continue
         if text == "/help":
             text = "help"
-        answer = await assistant.answer(Question(text=text, user="console:local", conversation="console"))
+        command, _, rest = text.partition(" ")
+        if command in ("/positions", "/match"):  # the platforms' slash commands, typed
+            question = Question(text=rest, user="console:local", conversation="console", command=command[1:])
+        else:
+            question = Question(text=text, user="console:local", conversation="console")
+        answer = await assistant.answer(question)
         print(f"\nbot> {render(answer)}\n", file=stdout, flush=True)

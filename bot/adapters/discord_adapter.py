@@ -90,8 +90,17 @@ class DiscordBot(discord.Client):
         async def ask(interaction: discord.Interaction, question: str) -> None:
             await self._answer_interaction(interaction, question)
 
-        for name, description in (("positions", "Research areas and open positions"),
-                                   ("about", "What the lab is, who founded it, where it is"),
+        @self.tree.command(name="positions", description="Open positions and programmes, with how to apply")
+        @app_commands.describe(area="Only this research area, e.g. robotics", level="Only this level, e.g. postdoc")
+        async def positions(interaction: discord.Interaction, area: str = "", level: str = "") -> None:
+            await self._answer_interaction(interaction, f"{area} {level}".strip(), command="positions")
+
+        @self.tree.command(name="match", description="Which openings fit your background?")
+        @app_commands.describe(background="Your research background, or paste a CV summary")
+        async def match(interaction: discord.Interaction, background: str) -> None:
+            await self._answer_interaction(interaction, background, command="match")
+
+        for name, description in (("about", "What the lab is, who founded it, where it is"),
                                    ("apply", "How to apply, and whom to contact")):
             self.tree.command(name=name, description=description)(self._shortcut(name))
 
@@ -101,7 +110,7 @@ class DiscordBot(discord.Client):
 
     def _shortcut(self, name: str):
         async def command(interaction: discord.Interaction) -> None:
-            language = "zh" if str(interaction.locale).startswith("zh") else "en"
+            language = _language(interaction)
             question = M.shortcut_question(name, language, self.lab.display_name(language))
             await self._answer_interaction(interaction, question)
         return command
@@ -143,14 +152,14 @@ class DiscordBot(discord.Client):
 
     # --- slash commands -------------------------------------------------------------------
 
-    async def _answer_interaction(self, interaction: discord.Interaction, text: str) -> None:
+    async def _answer_interaction(self, interaction: discord.Interaction, text: str, *, command: str = "") -> None:
         # Deferred first: Discord allows 3 seconds for the first response, answers may take longer.
         try:
             await interaction.response.defer(thinking=True)
             conversation = conversation_key(interaction.channel, interaction.user.id,
                                             in_server=interaction.guild_id is not None)
             question = Question(text, user=f"discord:{interaction.user.id}", conversation=conversation,
-                                platform="discord")
+                                platform="discord", command=command, language=_language(interaction) if command else "")
             await self._deliver(question, functools.partial(interaction.followup.send, wait=True))
         except Exception:
             _log.exception("could not answer Discord interaction %s", interaction.id)
@@ -181,6 +190,10 @@ class DiscordBot(discord.Client):
             await send(self.assistant.apology(question_text).text)
         except Exception:
             _log.exception("could not send the apology either")
+
+
+def _language(interaction: discord.Interaction) -> str:
+    return "zh" if str(interaction.locale).startswith("zh") else "en"
 
 
 # --- running ------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Slack adapter (slack-bolt, async): mentions, DMs, thread follow-ups, `/ask`, feedback buttons.
+"""Slack adapter (slack-bolt, async): mentions, DMs, thread follow-ups, `/ask`, `/positions`, `/match`,
+feedback buttons.
 
 It only translates: a Slack event becomes a `Question`, `Assistant.reply` answers it, and the
 `Answer` is rendered as Block Kit within Slack's limits. Bolt acknowledges every event before the
@@ -116,7 +117,8 @@ class SlackBot:
                             request_verification_enabled=signing_secret is not None)
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
-        self.app.command("/ask")(self._on_ask)
+        for command in ("/ask", "/positions", "/match"):
+            self.app.command(command)(self._on_command)
         self.app.action(_FEEDBACK)(self._on_feedback)
         self.app.error(self._on_error)
 
@@ -175,11 +177,14 @@ class SlackBot:
             live = LiveMessage(start, edit, interval=self.stream_interval, limit=SECTION_LIMIT)
         await self._deliver(question, post, live=live, replace=replace)
 
-    async def _on_ask(self, ack, command: dict, respond) -> None:
+    async def _on_command(self, ack, command: dict, respond) -> None:
+        """/ask QUESTION, /positions [AREA or LEVEL], /match BACKGROUND."""
         await ack()  # at once; the answer follows through the response URL
         team, user = command.get("team_id", ""), command.get("user_id", "")
+        name = command.get("command", "/ask").lstrip("/")
         question = Question(command.get("text", ""), user=f"slack:{team}/{user}",
-                            conversation=f"slack:{team}:{command.get('channel_id', '')}:ask:{user}", platform="slack")
+                            conversation=f"slack:{team}:{command.get('channel_id', '')}:ask:{user}", platform="slack",
+                            command="" if name == "ask" else name)
 
         async def post(blocks: list[dict]) -> None:
             await respond(blocks=blocks, text=fallback_text(blocks), response_type=self.config.ask_visibility,

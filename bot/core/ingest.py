@@ -23,12 +23,13 @@ from bot.core.text import paragraphs as text_paragraphs
 from bot.core.embeddings import Embedder
 from bot.core.store import Store
 from bot.core.types import Chunk
+from bot.recruiting import positions
 from bot.errors import EmptyIndexError, StoreError
 
 _log = logging.getLogger(__name__)
 
 # Bump when loading/chunking changes, so every file is re-indexed once.
-PIPELINE_VERSION = "6"
+PIPELINE_VERSION = "7"
 
 
 @dataclass
@@ -79,7 +80,7 @@ def file_hash(raw: bytes, settings: Settings) -> str:
     return h.hexdigest()[:32]
 
 
-def _chunks_of(doc: loaders.Document, key: str, doc_hash: str, settings: Settings):
+def _chunks_of(doc: loaders.Document, key: str, doc_hash: str, settings: Settings, record: str = ""):
     pieces = chunking.split(doc.text, title=doc.title, chunk_chars=settings.retrieval.chunk_chars)
     prefix = hashlib.sha1(key.encode()).hexdigest()[:12]
     lead = next((p for p in text_paragraphs(doc.text) if not p.startswith("#")), "")[:400]
@@ -87,7 +88,7 @@ def _chunks_of(doc: loaders.Document, key: str, doc_hash: str, settings: Setting
     for i, piece in enumerate(pieces):
         chunk = Chunk(id=f"{prefix}:{i}", text=piece.text, path=key, title=doc.title, section=piece.section,
                       topic=doc.topic, url=doc.url, updated=doc.updated, doc_hash=doc_hash, handoff=doc.handoff,
-                      organisation=doc.organisation, lead=lead)
+                      organisation=doc.organisation, lead=lead, record=record)
         chunks.append(chunk)
         contexts.append(piece.context(doc.title))
         for j, s in enumerate(piece.sentences):
@@ -130,13 +131,15 @@ def ingest(settings: Settings, *, store: Store, embedder: Embedder, paths: list[
                     report.unchanged.append(key)
                     continue
                 doc = loaders.load(path, key)
+                # A position record is used whole or not at all: a bad field skips the file.
+                record = positions.parse(doc.meta, doc.text, key).to_json() if positions.is_record(key) else ""
             except OSError as e:
                 report.failed.append((key, f"cannot read: {e.strerror or e}"))
                 continue
-            except loaders.LoadError as e:
+            except (loaders.LoadError, positions.RecordError) as e:
                 report.failed.append((key, str(e)))
                 continue
-            chunks, contexts, sentences, sentence_texts = _chunks_of(doc, key, doc_hash, settings)
+            chunks, contexts, sentences, sentence_texts = _chunks_of(doc, key, doc_hash, settings, record)
             vectors = embedder.embed_passages(contexts)
             sentence_vectors = (embedder.embed_passages(sentence_texts) if sentence_texts
                                 else np.zeros((0, embedder.dim), np.float32))

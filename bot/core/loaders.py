@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -58,6 +58,7 @@ class Document:
     updated: str = ""
     handoff: bool = False          # a page that says where to ask, not facts to quote
     organisation: str = ""         # whose page this is (front matter, or the site's name)
+    meta: dict = field(default_factory=dict)  # the Markdown front matter, as written
 
 
 def load(path: Path, key: str) -> Document:
@@ -134,6 +135,7 @@ def _load_markdown(text: str, key: str) -> Document:
         updated=str(meta.get("updated") or meta.get("date") or ""),
         handoff=bool(meta.get("handoff", False)),
         organisation=str(meta.get("organisation") or meta.get("organization") or meta.get("org") or ""),
+        meta=meta,
     )
 
 

@@ -76,11 +76,11 @@ class Retriever:
         self.min_similarity = dict(embedder.min_similarity)
         if settings.min_similarity:  # an explicit setting applies to every pair of languages
             self.min_similarity = {pair: settings.min_similarity for pair in ("en-en", "en-zh", "zh-en", "zh-zh")}
-        self.lexical = LexicalIndex(store.all_chunks())
+        self.reload()
 
     def reload(self) -> None:
         """Rebuild the lexical index after the store changed (one assignment: readers never see half)."""
-        self.lexical = LexicalIndex(self.store.all_chunks())
+        self.lexical = LexicalIndex([c for c in self.store.all_chunks() if not c.record])  # records: see Store.query
 
     def search(self, query: str, *, k: int | None = None, language: str = "en",
                vector: np.ndarray | None = None, predicate: np.ndarray | None = None) -> Retrieval:

@@ -92,6 +92,7 @@ class Store:
         self._chunks = None
         self._sentences = None
         self._sizes = (0, 0)                # chunks and sentences of the generation being read
+        self._records = (frozenset(), 0)    # its position records' chunk ids, and their sentence count
         self._writing: tuple | None = None  # (name, chunks, sentences) of the generation being built
 
     # --- opening -------------------------------------------------------------------
@@ -125,6 +126,9 @@ class Store:
         self._sizes = (self._chunks.count(), self._sentences.count())
         if self._sizes[0] == 0:
             raise EmptyIndexError(f"the index at {self.location} is empty: run `python -m bot ingest` first")
+        ids = [cid for _, chunk_ids in self.records().values() for cid in chunk_ids]
+        sentences = self._sentences.get(where={"chunk_id": {"$in": ids}}, include=[])["ids"] if ids else []
+        self._records = (frozenset(ids), len(sentences))
 
     def refresh(self, model: str) -> bool:
         """Move to the generation an ingest published since; True when it changed."""
@@ -218,29 +222,36 @@ class Store:
     def count(self) -> int:
         return self._chunks.count()
 
+    # Position records are listed and matched from their fields (bot.recruiting), not searched as
+    # documents: their short, similar sentences would crowd out the pages that answer questions.
+
     def query(self, vector: np.ndarray, n: int) -> list[tuple[Chunk, float]]:
-        """Nearest chunks with their cosine similarity."""
-        n = min(n, self._sizes[0])
-        if n == 0:
+        """Nearest chunks (position records aside) with their cosine similarity."""
+        records, _ = self._records
+        wanted = min(n + len(records), self._sizes[0])
+        if wanted == 0:
             return []
-        got = self._chunks.query(query_embeddings=[vector.tolist()], n_results=n,
+        got = self._chunks.query(query_embeddings=[vector.tolist()], n_results=wanted,
                                  include=["documents", "metadatas", "distances"])
         return [
             (_chunk(cid, doc, meta), 1.0 - float(dist))
             for cid, doc, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
-        ]
+            if cid not in records
+        ][:n]
 
     def query_sentences(self, vectors: list[np.ndarray], n: int) -> list[tuple[str, float]]:
         """Chunks holding the sentences nearest to any of `vectors`, with that sentence's cosine: a
         fact in one sentence of a long, many-topic passage is found even when the passage is not."""
-        n = min(n, self._sizes[1])
-        if n == 0 or not vectors:
+        records, record_sentences = self._records
+        wanted = min(n + record_sentences, self._sizes[1])
+        if wanted == 0 or not vectors:
             return []
-        got = self._sentences.query(query_embeddings=[v.tolist() for v in vectors], n_results=n,
+        got = self._sentences.query(query_embeddings=[v.tolist() for v in vectors], n_results=wanted,
                                     include=["metadatas", "distances"])
         best: dict[str, float] = {}
         for metas, dists in zip(got["metadatas"], got["distances"]):
-            for meta, dist in zip(metas, dists):
+            kept = [(m, d) for m, d in zip(metas, dists) if m["chunk_id"] not in records][:n]
+            for meta, dist in kept:
                 best[meta["chunk_id"]] = max(best.get(meta["chunk_id"], -1.0), 1.0 - float(dist))
         return sorted(best.items(), key=lambda pair: -pair[1])
 
@@ -251,6 +262,15 @@ class Store:
     def vectors(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
         got = self._chunks.get(ids=list(chunk_ids), include=["embeddings"])
         return {cid: np.asarray(v, dtype=np.float32) for cid, v in zip(got["ids"], got["embeddings"])}
+
+    def records(self) -> dict[str, tuple[str, list[str]]]:
+        """path -> (position record JSON, its chunk ids) for every record file in the generation."""
+        got = self._chunks.get(where={"record": {"$ne": ""}}, include=["metadatas"])
+        out: dict[str, tuple[str, list[str]]] = {}
+        for cid, meta in zip(got["ids"], got["metadatas"]):
+            if meta.get("record"):
+                out.setdefault(meta["path"], (meta["record"], []))[1].append(cid)
+        return out
 
     def all_chunks(self) -> list[Chunk]:
         got = self._chunks.get(include=["documents", "metadatas"])
@@ -276,7 +296,7 @@ def _add(collection, ids: list[str], vectors: np.ndarray, documents: list[str], 
 def _chunk_meta(c: Chunk) -> dict:
     return {"path": c.path, "title": c.title, "section": c.section, "topic": c.topic,
             "url": c.url, "updated": c.updated, "doc_hash": c.doc_hash, "handoff": c.handoff,
-            "organisation": c.organisation, "lead": c.lead}
+            "organisation": c.organisation, "lead": c.lead, "record": c.record}
 
 
 def _chunk(cid: str, doc: str, meta: dict) -> Chunk:
@@ -284,4 +304,4 @@ def _chunk(cid: str, doc: str, meta: dict) -> Chunk:
                  section=meta.get("section", ""), topic=meta.get("topic", ""), url=meta.get("url", ""),
                  updated=meta.get("updated", ""), doc_hash=meta.get("doc_hash", ""),
                  handoff=bool(meta.get("handoff", False)), organisation=meta.get("organisation", ""),
-                 lead=meta.get("lead", ""))
+                 lead=meta.get("lead", ""), record=meta.get("record", ""))

@@ -11,6 +11,8 @@ class Question:
     user: str = "console:local"   # platform-qualified, e.g. "discord:1234"
     conversation: str = "console"  # thread / DM key for follow-up memory
     platform: str = "console"
+    command: str = ""              # "positions" or "match" from a slash command; "" reads the text
+    language: str = ""             # the platform's locale ("zh", "en") for a command with little text
 
 
 @dataclass(frozen=True)
@@ -50,3 +52,4 @@ class Chunk:
     handoff: bool = False   # from a page that says where to ask, not facts to quote
     organisation: str = ""  # whose document it is, when it says (front matter, the site's name)
     lead: str = ""          # the document's opening paragraph: whom "it" and "the lab" refer to
+    record: str = ""        # a position record (JSON, bot.recruiting.positions) when the file is one
