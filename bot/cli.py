@@ -86,7 +86,7 @@ def _ingest(settings: Settings, paths: list[Path] | None, *, rebuild: bool = Fal
     from bot.core.store import Store
 
     embedder = load_embedder(settings.embeddings)
-    store = Store(settings)
+    store = Store(settings, writing=True)
     print(f"embedding model: {embedder.name}; index: {store.location}", file=sys.stderr)
     report = ingest(settings, store=store, embedder=embedder, paths=paths, rebuild=rebuild)
     _print_report(report)
@@ -113,7 +113,7 @@ def _assistant(settings: Settings, *, auto_index: bool, use_llm: bool = True):
     if auto_index and is_stale(settings, store, embedder.name):
         print("the index is missing or out of date: indexing the knowledge folders first", file=sys.stderr)
         from bot.core.ingest import ingest
-        _print_report(ingest(settings, store=store, embedder=embedder))
+        _print_report(ingest(settings, store=Store(settings, writing=True), embedder=embedder))
     from bot.core.llm import load_llm
 
     llm = load_llm(settings) if use_llm else None

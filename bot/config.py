@@ -52,6 +52,8 @@ class StoreSettings:
                                     minimum=0.0, maximum=3600.0)
     refresh_seconds: float = _opt(5.0, "how often a running bot checks for a re-indexed knowledge base",
                                   minimum=0.0, maximum=3600.0)
+    request_timeout_s: float = _opt(3.0, "a Chroma server request that takes longer fails (a hung server must not "
+                                         "hang the bot); ingest allows 20 times as long", minimum=0.1, maximum=3600.0)
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ class DiscordSettings:
     ignore_channels: tuple[str, ...] = _opt([], "channel IDs where the bot never answers")
     command_guilds: tuple[str, ...] = _opt([], "server IDs to register slash commands in at once; empty = global")
     application_id: str = _opt("", "application ID for --invite-url; empty reads it from DISCORD_TOKEN")
+    shards: str = _opt("", "empty: one connection; \"auto\": as many shards as Discord recommends; or a number")
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,13 @@ class SlackSettings:
     follow_threads: bool = _opt(True, "answer later messages in a thread the bot answered, without a new mention")
     ask_visibility: str = _opt("ephemeral", "who sees /ask answers", choices=("ephemeral", "in_channel"))
     feedback_db: str = _opt("feedback.sqlite3", "SQLite file for helpful / not helpful clicks, relative to the config file")
+    api_url: str = _opt("", "Slack Web API base URL; empty = https://slack.com/api/ (e.g. GovSlack's)")
+
+
+@dataclass(frozen=True)
+class StateSettings:
+    url: str = _opt("", "redis://host:port/db to share answered events, rate limits and conversations between "
+                        "replicas; empty keeps them in this process")
 
 
 @dataclass(frozen=True)
@@ -146,6 +156,7 @@ class Settings:
     discord: DiscordSettings = field(default_factory=DiscordSettings)
     slack: SlackSettings = field(default_factory=SlackSettings)
     positions: PositionsSettings = field(default_factory=PositionsSettings)
+    state: StateSettings = field(default_factory=StateSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
 
     def resolve(self, path: str) -> Path:
@@ -169,7 +180,7 @@ _SECTION_CLASSES = {
     "lab": LabSettings, "knowledge": KnowledgeSettings, "store": StoreSettings,
     "embeddings": EmbeddingSettings, "retrieval": RetrievalSettings,
     "answer": AnswerSettings, "chat": ChatSettings, "llm": LLMSettings, "discord": DiscordSettings, "slack": SlackSettings,
-    "positions": PositionsSettings, "logging": LoggingSettings,
+    "positions": PositionsSettings, "state": StateSettings, "logging": LoggingSettings,
 }
 
 
@@ -214,6 +225,11 @@ def _section(name: str, raw: dict, from_env: set[str]) -> Any:
     settings = cls(**values)
     if name == "store" and len(settings.collection) < 3:
         raise ConfigError("[store] collection: needs at least 3 characters (a Chroma rule)")
+    if name == "discord" and settings.shards not in ("", "auto") and not (settings.shards.isdigit()
+                                                                          and int(settings.shards) >= 1):
+        raise ConfigError(f"[discord] shards: expected \"\", \"auto\" or a number of shards, got {settings.shards!r}")
+    if name == "state" and settings.url and not settings.url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"[state] url: expected redis://host:port/db (or rediss://, unix://), got {settings.url!r}")
     if name == "llm" and settings.provider != "none" and not settings.model:
         raise ConfigError(f"[llm] model: required when provider is '{settings.provider}'")
     return settings

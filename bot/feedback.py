@@ -38,7 +38,9 @@ class FeedbackStore:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10)  # several processes may share the file
+        # Several processes may share the file; a lock held longer than this fails the write (and
+        # the answer goes out without buttons) rather than keep the candidate waiting.
+        db = sqlite3.connect(self.path, timeout=2)
         try:
             with db:  # commit, or roll back on error
                 yield db

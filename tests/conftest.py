@@ -79,6 +79,43 @@ def run_cli(*args: str, cwd: Path, stdin: str = "", env: dict | None = None) -> 
 
 
 @pytest.fixture
+def chroma(tmp_path):
+    """A real Chroma server (`chroma run`) on 127.0.0.1, data in tmp_path."""
+    from loopback import ChromaServer
+
+    server = ChromaServer(tmp_path / "chroma-data")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def fake(monkeypatch):
+    """A fake Discord server (REST and gateway) on 127.0.0.1, with discord.py pointed at it."""
+    import discord
+    import yarl
+    from fake_discord import FakeDiscord
+
+    server = FakeDiscord()
+    await server.start()
+    monkeypatch.setattr(discord.http.Route, "BASE", server.api_base)
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway_url))
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def slack():
+    """A mock Slack Web API (and Socket Mode websocket) on 127.0.0.1."""
+    from fake_slack import FakeSlack
+
+    server = FakeSlack()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
 async def llm() -> FakeLLM:
     """An OpenAI-compatible chat server on 127.0.0.1 with scripted replies."""
     server = FakeLLM()

@@ -45,6 +45,7 @@ class FakeDiscord(LoopbackServer):
         self._ids = itertools.count(900_000)
         self._seq = 0
         self._connected = asyncio.Event()
+        self.rate_limit_next = 0  # this many message posts are answered 429 (retry_after 0.2 s) first
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -73,6 +74,11 @@ class FakeDiscord(LoopbackServer):
         """Close the gateway socket as a network failure would (the client must come back)."""
         self._connected.clear()
         await self._socket.close(code=4000, message=b"unknown error")
+
+    async def invalidate_session(self) -> None:
+        """INVALID_SESSION (not resumable): the client must identify again."""
+        self._connected.clear()
+        await self._socket.send_str(json.dumps({"op": 9, "d": False}))
 
     def message(self, content: str, *, author: dict = HUMAN, channel_id: int = CHANNEL_ID, guild: bool = True,
                 mentions: list[dict] = ()) -> dict:
@@ -117,18 +123,23 @@ class FakeDiscord(LoopbackServer):
                 await ws.send_str(json.dumps({"op": 11}))
             elif op == 2:  # identify
                 self.identified.append(payload["d"])
-                await self._ready()
+                await self._ready(payload["d"].get("shard"))
             elif op == 6:  # resume
                 self.resumes += 1
                 await self.dispatch("RESUMED", {})
                 self._connected.set()
         return ws
 
-    async def _ready(self) -> None:
+    async def _ready(self, shard: list | None = None) -> None:
+        # With shards, a guild belongs to shard (guild_id >> 22) % shard_count, as on Discord.
+        mine = shard is None or (GUILD_ID >> 22) % shard[1] == shard[0]
         await self.dispatch("READY", {
             "v": 10, "user": BOT_USER, "session_id": "session-1", "resume_gateway_url": self.gateway_url,
-            "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
-            "application": {"id": str(BOT_ID), "flags": 0}})
+            "guilds": [{"id": str(GUILD_ID), "unavailable": True}] if mine else [],
+            "application": {"id": str(BOT_ID), "flags": 0}, **({"shard": shard} if shard else {})})
+        if not mine:
+            self._connected.set()
+            return
         await self.dispatch("GUILD_CREATE", {
             "id": str(GUILD_ID), "name": "Lab candidates", "owner_id": HUMAN["id"], "roles": [], "emojis": [],
             "features": [], "member_count": 2, "members": [], "threads": [], "unavailable": False, "large": False,
@@ -171,6 +182,13 @@ class FakeDiscord(LoopbackServer):
             channel_id = path.split("/")[1] if path.startswith("channels/") else str(CHANNEL_ID)
             return _json({**self.message(body.get("content", ""), author=BOT_USER, channel_id=int(channel_id)),
                           "id": path.rsplit("/", 1)[1]})
+        if self.rate_limit_next and request.method == "POST" and path.endswith("/messages"):
+            self.rate_limit_next -= 1
+            self.calls.pop()  # not posted
+            return web.Response(body=json.dumps({"message": "You are being rate limited.", "retry_after": 0.2,
+                                                 "global": False}).encode(), status=429,
+                                headers={"Content-Type": "application/json", "Via": "1.1 google",
+                                         "X-RateLimit-Remaining": "0", "X-RateLimit-Reset-After": "0.2"})
         if path.endswith("/messages") or path.startswith("webhooks/"):
             channel_id = path.split("/")[1] if path.startswith("channels/") else str(CHANNEL_ID)
             return _json({**self.message(body.get("content", ""), author=BOT_USER, channel_id=int(channel_id)),

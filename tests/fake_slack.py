@@ -30,6 +30,14 @@ class FakeSlack(LoopbackServer):
         self.acks: list[dict] = []       # Socket Mode envelopes the app acknowledged
         self.reject_token = False
         self._ts = itertools.count(1)
+        # Faults: every `rate_limit_every`-th chat.postMessage is answered 429 (Retry-After: 0) and every
+        # `error_every`-th 500, as Slack does under load; a message that just failed goes through when
+        # retried, so an answer is lost only if the bot does not retry.
+        self.rate_limit_every = 0
+        self.error_every = 0
+        self.faults: list[int] = []  # the statuses answered, in order
+        self._attempts = itertools.count(1)
+        self._failed: set[str] = set()
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/api/{method}", self._api)
@@ -70,12 +78,31 @@ class FakeSlack(LoopbackServer):
                                       "team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID,
                                       "is_enterprise_install": False})
         if method == "chat.postMessage":
+            fault = self._fault(json.dumps(body, sort_keys=True))
+            if fault:
+                self.calls.pop()  # not posted
+                self.faults.append(fault)
+                if fault == 429:
+                    return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                             headers={"Retry-After": "0"})
+                return web.Response(status=500, text="internal error")
             ts = f"{int(time.time())}.{next(self._ts):06d}"
             return web.json_response({"ok": True, "channel": body.get("channel"), "ts": ts,
                                       "message": {"text": body.get("text"), "ts": ts}})
         if method == "apps.connections.open":
             return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"})
         return web.json_response({"ok": True})
+
+    def _fault(self, key: str) -> int:
+        attempt = next(self._attempts)
+        if key in self._failed:
+            self._failed.discard(key)
+            return 0
+        status = (429 if self.rate_limit_every and attempt % self.rate_limit_every == 0 else
+                  500 if self.error_every and attempt % self.error_every == 1 else 0)
+        if status:
+            self._failed.add(key)
+        return status
 
     async def _response(self, request: web.Request) -> web.Response:
         self.responses.append(await request.json())

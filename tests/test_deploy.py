@@ -32,14 +32,6 @@ BIN = Path(sys.executable).parent
 
 
 @pytest.fixture
-def chroma(tmp_path):
-    server = ChromaServer(tmp_path / "chroma-data")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def project(tmp_path) -> Path:
     """A lab's checkout: the default config and a copy of the repository's knowledge/."""
     folder = tmp_path / "lab"
@@ -113,6 +105,7 @@ async def test_server_going_away_gets_a_clear_answer_and_the_bot_recovers(chroma
     assert "talents@zhejianglab.com" in down.text
 
     chroma.start()
+    await asyncio.sleep(2.1)  # after a failure the server is tried again 2 s later (no timeout per question)
     back = await assistant.reply(Question("How big is the campus?", conversation="3"))
     assert back.grounded and "hectares" in back.text
 
@@ -175,6 +168,10 @@ def test_compose_file_is_valid_and_wires_the_services():
         assert services[bot]["depends_on"]["ingest"]["condition"] == "service_completed_successfully"
         assert services[bot]["environment"]["BOT_STORE_URL"] == "http://chroma:8000"
     assert services["ollama"]["profiles"] == ["ollama"]
+    replicas = services["slack-replicas"]
+    assert replicas["profiles"] == ["scale"] == services["redis"]["profiles"] and replicas["deploy"]["replicas"] == 2
+    assert replicas["environment"]["BOT_STATE_URL"] == "redis://redis:6379/0"
+    assert replicas["depends_on"]["redis"]["condition"] == "service_healthy"
     variables = (ROOT / ".env.example").read_text(encoding="utf-8")
     for name in ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "OPENAI_API_KEY"):
         assert f"{name}=" in variables

@@ -4,53 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import re
-from contextlib import asynccontextmanager
 
 import discord
 import pytest
 import yarl
 
 from bot.adapters import discord_adapter
-from bot.adapters.discord_adapter import MESSAGE_LIMIT, DiscordBot, render
+from bot.adapters.discord_adapter import MESSAGE_LIMIT, render
 from bot.core.types import Question
 from bot.errors import BotError
 from conftest import LONG_QUESTION, FailingEmbedder, fresh_assistant, long_answer_assistant, run_cli, with_llm
-from fake_discord import BOT_USER, CHANNEL_ID, DM_CHANNEL_ID, OTHER_BOT, FakeDiscord
+from discord_driver import ask_and_wait, running
+from fake_discord import BOT_USER, CHANNEL_ID, DM_CHANNEL_ID, OTHER_BOT
 from fake_llm import STREAMED_CAMPUS, streamed_campus_answer
 
 MESSAGE_CONTENT = discord.Intents(message_content=True).value
-
-
-@pytest.fixture
-async def fake(monkeypatch):
-    server = FakeDiscord()
-    await server.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", server.api_base)
-    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway_url))
-    yield server
-    await server.stop()
-
-
-@asynccontextmanager
-async def running(fake: FakeDiscord, assistant):
-    client = DiscordBot(assistant, assistant.settings)
-    task = asyncio.create_task(client.start("fake-token"))
-    try:
-        await fake.wait_connected()
-        await asyncio.wait_for(client.wait_until_ready(), 15)
-        yield client
-    finally:
-        await client.close()
-        [outcome] = await asyncio.gather(task, return_exceptions=True)
-        if isinstance(outcome, Exception):
-            raise outcome  # the client crashed: that is the failure to report
-
-
-async def ask_and_wait(fake: FakeDiscord, data: dict, *, replies: int = 1, channel: int = CHANNEL_ID) -> list:
-    before = len(fake.posted_messages(channel))
-    await fake.dispatch("MESSAGE_CREATE", data)
-    await fake.wait_for(lambda: len(fake.posted_messages(channel)) >= before + replies)
-    return fake.posted_messages(channel)[before:]
 
 
 async def test_mention_in_a_channel_gets_one_cited_reply_to_that_message(fake, kb_assistant):

@@ -114,7 +114,7 @@ def test_open_records_for_an_area_are_listed_with_date_and_how_to_apply(reef):
     answer = ask(reef, "Which positions are open in coral genomics?")
     assert answer.grounded and [s.path for s in answer.sources] == ["kb/positions/coral.md"]
     assert "- Coral genomics — Reef Institute [1]" in answer.text
-    assert "Apply: jobs@reef.example" in answer.text and f"Open, confirmed on" in answer.text
+    assert "Apply: jobs@reef.example" in answer.text and "Open, confirmed on" in answer.text
 
 
 def test_a_level_and_a_meaning_find_their_records(reef):

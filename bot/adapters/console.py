@@ -45,5 +45,5 @@ async def chat(assistant: Assistant, *, stdin: TextIO = sys.stdin, stdout: TextI
             question = Question(text=rest, user="console:local", conversation="console", command=command[1:])
         else:
             question = Question(text=text, user="console:local", conversation="console")
-        answer = await assistant.answer(question)
+        answer = await assistant.reply(question)  # a failure is an apology or "unavailable", never a traceback
         print(f"\nbot> {render(answer)}\n", file=stdout, flush=True)

@@ -58,11 +58,11 @@ def conversation_key(channel: object, user_id: int, *, in_server: bool) -> str:
 
 
 class DiscordBot(discord.Client):
-    def __init__(self, assistant: Assistant, settings: Settings):
+    def __init__(self, assistant: Assistant, settings: Settings, **options):
         # Replies notify the candidate; nothing quoted from a document can ping anyone.
         mentions = discord.AllowedMentions(everyone=False, users=False, roles=False, replied_user=True)
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # a text bot: no voice libraries
-        super().__init__(intents=intents(settings.discord), allowed_mentions=mentions)
+        super().__init__(intents=intents(settings.discord), allowed_mentions=mentions, **options)
         self.assistant = assistant
         self.config = settings.discord
         self.lab = settings.lab
@@ -192,6 +192,19 @@ class DiscordBot(discord.Client):
             _log.exception("could not send the apology either")
 
 
+class ShardedDiscordBot(DiscordBot, discord.AutoShardedClient):
+    """The same bot over several gateway connections (shards), for servers past Discord's per-connection
+    limit; discord.py routes each event to its shard."""
+
+
+def client(assistant: Assistant, settings: Settings) -> DiscordBot:
+    """One connection, or shards as `[discord] shards` says ("auto" asks Discord how many)."""
+    shards = settings.discord.shards
+    if not shards:
+        return DiscordBot(assistant, settings)
+    return ShardedDiscordBot(assistant, settings, shard_count=None if shards == "auto" else int(shards))
+
+
 def _language(interaction: discord.Interaction) -> str:
     return "zh" if str(interaction.locale).startswith("zh") else "en"
 
@@ -224,10 +237,10 @@ def invite_url(settings: Settings, token: str) -> str:
 
 async def serve(assistant: Assistant, settings: Settings, token: str) -> None:
     """Run until cancelled (Ctrl-C, SIGTERM); reconnects are handled by discord.py."""
-    client = DiscordBot(assistant, settings)
+    bot = client(assistant, settings)
     try:
-        async with client:
-            await client.start(token, reconnect=True)
+        async with bot:
+            await bot.start(token, reconnect=True)
     except discord.LoginFailure as e:
         raise BotError("Discord rejected the token in DISCORD_TOKEN; copy a fresh one from the Developer "
                        "Portal (your application → Bot → Reset Token)") from e

@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
-from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.app.async_server import AsyncSlackAppServer
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler, AsyncServerErrorRetryHandler
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages as M
@@ -81,26 +82,10 @@ def fallback_text(blocks: list[dict]) -> str:
 
 # --- the app -------------------------------------------------------------------------------
 
-class _Recent:
-    """Keys seen in the last `ttl` seconds (bounded): Slack retries and double deliveries."""
-
-    def __init__(self, ttl: float = 3600, size: int = 10_000):
-        self.ttl, self.size = ttl, size
-        self._seen: OrderedDict[object, float] = OrderedDict()
-
-    def add(self, key: object) -> bool:
-        """True the first time `key` is seen."""
-        now = time.monotonic()
-        while self._seen and (len(self._seen) >= self.size or now - next(iter(self._seen.values())) > self.ttl):
-            self._seen.popitem(last=False)
-        if key in self._seen:
-            return False
-        self._seen[key] = now
-        return True
-
-    def __contains__(self, key: object) -> bool:
-        seen = self._seen.get(key)
-        return seen is not None and time.monotonic() - seen <= self.ttl
+# How long an answered event, and a thread the bot answered in, are remembered (Slack retries within
+# minutes; a thread's follow-ups come within days).
+_ANSWERED_TTL = 3600
+_THREAD_TTL = 7 * 24 * 3600
 
 
 class SlackBot:
@@ -110,10 +95,17 @@ class SlackBot:
         self.config = settings.slack
         self.stream_interval = settings.llm.stream_edit_seconds
         self.feedback = FeedbackStore(settings.resolve(settings.slack.feedback_db))
-        self._questions = _Recent()  # (channel, ts) of messages already answered
-        self._threads = _Recent(ttl=7 * 24 * 3600)  # (channel, thread_ts) the bot answered in
-        self.app = AsyncApp(token=bot_token, signing_secret=signing_secret,
-                            client=client or AsyncWebClient(token=bot_token),
+        # SQLite writes get their own thread: under a burst they must not queue behind the answers.
+        self._feedback_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feedback")
+        self.state = assistant.state  # answered events and followed threads, shared by replicas with Redis
+        self.signing_secret = signing_secret
+        client = client or AsyncWebClient(token=bot_token, **({"base_url": settings.slack.api_url}
+                                                              if settings.slack.api_url else {}))
+        # Slack answers 429 (with Retry-After) when a channel gets more than about a post a second, and
+        # sometimes 500: retried, so the candidate still gets the answer (and only once).
+        client.retry_handlers += [AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+                                  AsyncServerErrorRetryHandler(max_retry_count=2)]
+        self.app = AsyncApp(token=bot_token, signing_secret=signing_secret, client=client,
                             request_verification_enabled=signing_secret is not None)
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
@@ -144,16 +136,16 @@ class SlackBot:
             await self._answer_event(event, body, client, thread_ts=thread, follow_key=None)
         elif f"<@{context.bot_user_id}>" in event.get("text", ""):
             return  # the same message also arrives as app_mention, which answers it
-        elif thread and self.config.follow_threads and (event["channel"], thread) in self._threads:
+        elif thread and self.config.follow_threads and await self._remembered(f"thread:{event['channel']}:{thread}"):
             await self._answer_event(event, body, client, thread_ts=thread, follow_key=None)
 
     async def _answer_event(self, event: dict, body: dict, client: AsyncWebClient, *, thread_ts: str | None,
                             follow_key: tuple | None) -> None:
-        # Slack retries events and delivers a mention twice: answer each message once.
-        if not self._questions.add((event["channel"], event["ts"])):
+        # Slack retries events and delivers a mention twice (to any replica): answer each message once.
+        if not await self._claim(f"answered:{event['channel']}:{event['ts']}", _ANSWERED_TTL):
             return
         if follow_key:
-            self._threads.add(follow_key)
+            await self._claim(f"thread:{follow_key[0]}:{follow_key[1]}", _THREAD_TTL)
         team, channel, user = body.get("team_id", ""), event["channel"], event.get("user", "")
         dm = event.get("channel_type") == "im"
         conversation = f"slack:{team}:dm:{user}" if dm and not thread_ts else f"slack:{team}:{channel}:{thread_ts}"
@@ -195,13 +187,36 @@ class SlackBot:
         await ack()
         helpful = action["action_id"] == "feedback_helpful"
         user = f"slack:{body.get('team', {}).get('id', '')}/{body.get('user', {}).get('id', '')}"
-        await asyncio.to_thread(self.feedback.record_feedback, int(action["value"]), user, helpful)
+        await self._record(self.feedback.record_feedback, int(action["value"]), user, helpful)
         message = body.get("message") or {}
         language = T.language(message.get("text", ""))
         # The buttons give way to a note, so the candidate sees the click was recorded.
         blocks = [b for b in message.get("blocks", []) if b.get("block_id") != "feedback"]
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": M.say("feedback_thanks", language)}]})
         await respond(blocks=blocks, text=message.get("text", ""), replace_original=True)
+
+    async def _claim(self, key: str, ttl: float) -> bool:
+        try:
+            return await self.state.call(self.state.claim, f"slack:{key}", ttl)
+        except Exception as e:  # better a rare second answer than a candidate left unanswered
+            _log.warning("could not check whether a Slack event was answered: %s", e)
+            return True
+
+    async def _remembered(self, key: str) -> bool:
+        try:
+            return await self.state.call(self.state.seen, f"slack:{key}")
+        except Exception as e:
+            _log.warning("could not check a Slack thread: %s", e)
+            return False
+
+    async def _record(self, write, *args):
+        """A feedback write in its own thread; a locked or full database is logged, not the candidate's
+        problem (None: the answer goes out without buttons)."""
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._feedback_thread, write, *args)
+        except Exception as e:
+            _log.error("could not record feedback in %s: %s", self.feedback.path, e)
+            return None
 
     async def _on_error(self, error: Exception, body: dict) -> None:
         _log.error("Slack listener failed for %s", body.get("type", "?"), exc_info=error)
@@ -212,8 +227,8 @@ class SlackBot:
         try:
             answer = await self.assistant.reply(question, on_partial=live.update if live else None)
             answer_id = None
-            if not answer.notice:  # answers (refusals too) get feedback buttons
-                answer_id = await asyncio.to_thread(self.feedback.record_answer, question, answer)
+            if not answer.notice:  # answers (refusals too) get feedback buttons, when they can be recorded
+                answer_id = await self._record(self.feedback.record_answer, question, answer)
             messages = render(answer, answer_id)
             shown = await live.finish() if live else None
             if shown is not None:  # the preview becomes the first message of the answer
@@ -230,9 +245,26 @@ class SlackBot:
 
 # --- running -------------------------------------------------------------------------------
 
+def _signed_only(verifier: SignatureVerifier):
+    """401 for a request to /slack/events without a valid, fresh signature, before Bolt parses it
+    (Bolt parses first: a body that is not JSON gave a 500). Nothing of the body is logged."""
+    @web.middleware
+    async def middleware(request: web.Request, handler):
+        if request.path == EVENTS_PATH and request.method == "POST":
+            body = await request.read()
+            if not verifier.is_valid_request(body, dict(request.headers)):
+                _log.warning("rejected a Slack request without a valid signature (%d bytes from %s)", len(body),
+                             request.remote)
+                return web.Response(status=401, text="invalid request signature")
+        return await handler(request)
+    return middleware
+
+
 def http_app(bot: SlackBot) -> web.Application:
     """Events, commands and button clicks on /slack/events (signatures checked); /healthz for load balancers."""
     server = AsyncSlackAppServer(port=0, path=EVENTS_PATH, app=bot.app)
+    if bot.signing_secret:
+        server.web_app.middlewares.append(_signed_only(SignatureVerifier(bot.signing_secret)))
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import hashlib
 import logging
 import math
+import os
 import re
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from bot import messages as M
@@ -23,6 +26,7 @@ from bot.core.embeddings import Embedder, load_embedder
 from bot.core.grounding import Passage
 from bot.core.ratelimit import RateLimiter
 from bot.core.retrieval import Retrieval, Retriever
+from bot.core.state import open_state
 from bot.core.store import Store
 from bot.core.types import Answer, Question, Source
 from bot.recruiting import openings as O
@@ -36,12 +40,26 @@ _GREETING = re.compile(r"^\s*(hi|hello|hey|help|/help|who are you|what can you d
 # Candidates talking to the lab's bot mean the lab itself by "the lab" (not a partner's joint lab).
 _THE_LAB = re.compile(r"\b(?:the|this|your|that)\s+lab(?:oratory)?\b(?!\s+with)", re.I)
 _BARE_PRONOUN = re.compile(r"\b(?:it|they)\b(?!')|(?<![\u4e00-\u9fff])(?:它|该实验室|这个实验室)", re.I)
+# After the Chroma server timed out or refused a connection, questions get "unavailable" at once for
+# this long instead of each waiting for its own timeout; then the next question tries again.
+_STORE_DOWN_S = 2.0
 # How much less close to a name than the closest page in the name's own script a page in the
 # other script may be and still be taken as about it (measured on the raw-document set).
 _SAME_SUBJECT = 0.02
 _START_OVER = re.compile(r"^\s*(/new|/reset|start over|new conversation|重新开始|新对话)\s*[!.！。]*\s*$", re.I)
 
 Partial = Callable[[str], None]  # receives the text generated so far (streaming)
+
+
+def _transport_error(error: BaseException | None) -> bool:
+    """A timeout or a refused connection somewhere in the chain of causes (httpx, under chromadb)."""
+    import httpx
+
+    while error is not None:
+        if isinstance(error, (httpx.TransportError, ConnectionError, TimeoutError)):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 class Assistant:
@@ -51,19 +69,26 @@ class Assistant:
     `llm`, grounded answers are generated and checked; the extractive answer is the fallback.
     """
 
-    def __init__(self, settings: Settings, *, store: Store, embedder: Embedder, llm=None):
+    def __init__(self, settings: Settings, *, store: Store, embedder: Embedder, llm=None, state=None):
         self.settings = settings
         self.store = store
         self.embedder = embedder
         self.llm = llm
         store.open_for_query(embedder.name)
         self.retriever = Retriever(store, embedder, settings.retrieval)
-        self.memory = ConversationMemory(max_turns=settings.chat.memory_turns)
-        self.rate_limiter = RateLimiter(settings.chat.rate_limit_messages, settings.chat.rate_limit_seconds)
+        # What replicas must share (answered events, rate limits, conversations): here, or in Redis.
+        self.state = state or open_state(settings.state.url)
+        self.memory = ConversationMemory(max_turns=settings.chat.memory_turns, state=self.state)
+        self.rate_limiter = RateLimiter(settings.chat.rate_limit_messages, settings.chat.rate_limit_seconds,
+                                        state=self.state)
         self._secrets = grounding.secrets_in_environment((settings.llm.api_key_env,))
         self._checked_at = time.monotonic()
         self._refresh_lock = threading.Lock()
         self._openings: tuple[str | None, O.Openings] | None = None  # per index generation
+        self._store_down_until = self._store_warned_until = 0.0
+        # Answers are CPU work: as many at a time as there are cores. More threads only contend for the
+        # interpreter with the event loop (its lag grows) and leave nothing for other blocking work.
+        self._workers = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="answer")
 
     @classmethod
     def open(cls, settings: Settings, *, embedder: Embedder | None = None, use_llm: bool = True) -> Assistant:
@@ -88,35 +113,55 @@ class Assistant:
 
     async def reply(self, question: Question, on_partial: Partial | None = None) -> Answer:
         """What a chat platform sends back: the answer, unless the user is over the rate limit;
-        any failure becomes a short apology (and a logged traceback), never an exception."""
+        any failure becomes a short apology (and a logged traceback), never an exception. One log
+        line per question at INFO: platform, the user's id hashed, latency, grounded, sources."""
+        started = time.perf_counter()
+        answer = await self._reply(question, on_partial)
+        _log.info("answered %s user %s in %.0f ms: grounded=%s generator=%s sources=%s", question.platform,
+                  hashlib.sha256(question.user.encode()).hexdigest()[:12], (time.perf_counter() - started) * 1000,
+                  answer.grounded, "notice" if answer.notice else answer.generator,
+                  [s.path for s in answer.sources])
+        return answer
+
+    async def _reply(self, question: Question, on_partial: Partial | None) -> Answer:
         language = T.language(question.text[:self.settings.chat.max_question_chars])
-        wait = self.rate_limiter.wait(question.user)
+        wait = await self.state.call(self.rate_limiter.wait, question.user)
         if wait:
             return self._notice(M.say("rate_limited", language, seconds=math.ceil(wait)), language)
+        unavailable = self._notice(M.say("unavailable", language, contact=self.settings.lab.contact_email), language)
+        if time.monotonic() < self._store_down_until:
+            return unavailable
         try:
             return await self.answer(question, on_partial)
         except Exception as e:
-            if self.settings.store.url and not await asyncio.to_thread(self.store.reachable):
-                _log.warning("the Chroma server at %s is unreachable: %s", self.settings.store.url, e)
-                contact = self.settings.lab.contact_email
-                return self._notice(M.say("unavailable", language, contact=contact), language)
+            # A server that timed out or refused the connection is unavailable; anything else is asked.
+            if self.settings.store.url and (_transport_error(e) or not await self._work(self.store.reachable)):
+                now = time.monotonic()
+                self._store_down_until = max(self._store_down_until, now + _STORE_DOWN_S)
+                first, self._store_warned_until = now >= self._store_warned_until, now + _STORE_DOWN_S
+                (_log.warning if first else _log.debug)("the Chroma server at %s is unavailable: %s",
+                                                        self.settings.store.url, f"{type(e).__name__}: {e}"[:300])
+                return unavailable
             _log.exception("could not answer a question from %s on %s", question.user, question.platform)
             return self.apology(question.text)
+
+    async def _work(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._workers, fn, *args)
 
     async def answer(self, question: Question, on_partial: Partial | None = None) -> Answer:
         """The answer; generated by the LLM when one is configured (streamed to `on_partial`)."""
         if self.llm is None or question.command:  # commands list or match records: nothing to generate
-            return await asyncio.to_thread(self.answer_sync, question)
+            return await self._work(self.answer_sync, question)
         started = time.perf_counter()
-        prepared = self._prepare(question)
+        prepared = await self._work(self._prepare, question)  # reads the conversation: maybe Redis
         if isinstance(prepared, Answer):
             return prepared
         text, language, history, truncated = prepared
-        routed = await asyncio.to_thread(self._recruiting, question, text, language)
+        routed = await self._work(self._recruiting, question, text, language)
         if routed is not None:  # records are listed as they are, never rewritten by the LLM
             return self._finish(routed, question.user, truncated, started)
         query = await self._rewrite(text, history)
-        draft, retrieval = await asyncio.to_thread(self._extractive, question.conversation, text, query, language)
+        draft, retrieval = await self._work(self._extractive, question.conversation, text, query, language)
         answer = draft
         if draft.grounded:  # refusals and hand-offs are never given to the LLM to embellish
             generated = time.perf_counter()
@@ -128,7 +173,7 @@ class Assistant:
         """The extractive answer (no LLM), computed in the calling thread."""
         started = time.perf_counter()
         if question.command:  # a slash command's filter or background: nothing to search for
-            text = " ".join(question.text.split())
+            text = " ".join(T.printable(question.text).split())
             limit = self.settings.chat.max_question_chars
             language = "zh" if T.language(text) == "zh" else question.language or "en"
             return self._finish(self._recruiting(question, text[:limit], language), question.user,
@@ -228,7 +273,7 @@ class Assistant:
     def _prepare(self, question: Question) -> Answer | tuple[str, str, list[Turn], bool]:
         """The cleaned text, its language, the conversation so far and whether the text was cut;
         or a notice that ends here."""
-        text = " ".join(question.text.split())
+        text = " ".join(T.printable(question.text).split())  # lone surrogates break every encoder
         truncated = len(text) > self.settings.chat.max_question_chars
         text = text[:self.settings.chat.max_question_chars]
         language = T.language(text)
@@ -246,6 +291,9 @@ class Assistant:
 
     def _extractive(self, conversation: str, text: str, query: str, language: str) -> tuple[Answer, Retrieval]:
         started = time.perf_counter()
+        # Questions queued behind one that found the server hung do not each wait for a timeout.
+        if time.monotonic() < self._store_down_until:
+            raise ConnectionError("the Chroma server did not answer a moment ago")
         self.refresh()
         # One model call for every vector this answer needs (a batch costs less than its parts):
         # the query; a follow-up as typed ("focus"); the question without its names ("predicate").
@@ -256,7 +304,10 @@ class Assistant:
                                    predicate=vectors.get("predicate"))
         try:
             retrieval = search()
-        except Exception:
+        except Exception as e:
+            if _transport_error(e):  # the server, not the generation: the questions queued behind fail fast
+                self._store_down_until = time.monotonic() + _STORE_DOWN_S
+                raise
             # The generation being read may have been pruned by a re-index: move on and retry once.
             if not self.refresh(force=True):
                 raise

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import re
-import threading
 import time
-from collections import OrderedDict, deque
 from dataclasses import dataclass
+
+from bot.core.state import MemoryState
+
+_log = logging.getLogger(__name__)
 
 # A short question that leans on an earlier one: a leading connector or a pronoun.
 _FOLLOW_UP_EN = re.compile(
@@ -37,32 +41,30 @@ def standalone(question: str, history: list[Turn]) -> str:
 
 
 class ConversationMemory:
-    """The last few turns of each conversation; old conversations are forgotten (LRU + idle TTL)."""
+    """The last few turns of each conversation, forgotten after `ttl_s` idle (in this process, or in
+    Redis for every replica: see bot.core.state)."""
 
-    def __init__(self, *, max_turns: int = 6, max_conversations: int = 10_000, ttl_s: float = 3600.0):
+    def __init__(self, *, max_turns: int = 6, ttl_s: float = 3600.0, state=None):
         self.max_turns = max_turns
-        self.max_conversations = max_conversations
         self.ttl_s = ttl_s
-        self._turns: OrderedDict[str, deque[Turn]] = OrderedDict()
-        self._lock = threading.Lock()
+        self.state = state or MemoryState()
 
     def recent(self, key: str) -> list[Turn]:
-        with self._lock:
-            turns = self._turns.get(key)
-            if not turns or time.monotonic() - turns[-1].at > self.ttl_s:
-                return []
-            return list(turns)
+        try:
+            return [Turn(**json.loads(item)) for item in self.state.items(f"turns:{key}")]
+        except Exception as e:  # without memory a follow-up is read on its own
+            _log.warning("conversation memory not read: %s", e)
+            return []
 
     def add(self, key: str, question: str, standalone_question: str) -> None:
         if self.max_turns == 0:
             return
-        with self._lock:
-            turns = self._turns.pop(key, None) or deque(maxlen=self.max_turns)
-            turns.append(Turn(question, standalone_question, time.monotonic()))
-            self._turns[key] = turns
-            while len(self._turns) > self.max_conversations:
-                self._turns.popitem(last=False)
+        turn = json.dumps({"question": question, "standalone": standalone_question, "at": time.time()},
+                          ensure_ascii=False)
+        try:
+            self.state.push(f"turns:{key}", turn, keep=self.max_turns, ttl=self.ttl_s)
+        except Exception as e:
+            _log.warning("conversation memory not written: %s", e)
 
     def clear(self, key: str) -> None:
-        with self._lock:
-            self._turns.pop(key, None)
+        self.state.delete(f"turns:{key}")

@@ -34,8 +34,9 @@ class Sentence:
     vector: np.ndarray
 
 
-def _client(settings: Settings):
+def _client(settings: Settings, timeout: float):
     import chromadb
+    import httpx
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
@@ -43,9 +44,13 @@ def _client(settings: Settings):
         u = urlparse(settings.store.url)
         if u.scheme not in ("http", "https") or not u.hostname:
             raise StoreError(f"[store] url: expected http(s)://host:port, got {settings.store.url!r}")
-        return _wait_for_server(settings.store.url, settings.store.connect_timeout_s, lambda: chromadb.HttpClient(
+        client = _wait_for_server(settings.store.url, settings.store.connect_timeout_s, lambda: chromadb.HttpClient(
             host=u.hostname, port=u.port or (443 if u.scheme == "https" else 8000), ssl=u.scheme == "https",
             settings=chroma_settings))
+        # chromadb's HTTP client waits forever (httpx timeout=None): a hung server would hang every
+        # question and the worker threads with it. Its session is the one place to set a limit.
+        client._server._session.timeout = httpx.Timeout(timeout)
+        return client
     path = settings.store_path
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -83,10 +88,11 @@ class Store:
     still on it; older ones are deleted.
     """
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, *, writing: bool = False):
+        """`writing`: for an ingest, whose batches may take longer than a question's requests."""
         self.settings = settings
         self.location = settings.store.url or str(settings.store_path)
-        self._client = _client(settings)
+        self._client = _client(settings, settings.store.request_timeout_s * (20 if writing else 1))
         self._name = settings.store.collection
         self.generation: str | None = None
         self._chunks = None

@@ -18,6 +18,14 @@ what when where which who whom why will with would you your about any tell pleas
 _ZH_STOP = frozenset("的了吗呢吧啊是在有和与及或请问我你们他她它这那哪什么怎么多少个")
 
 
+_UNPRINTABLE = re.compile(r"[\ud800-\udfff]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """A message with lone surrogates (which no encoder accepts) and control characters removed."""
+    return _UNPRINTABLE.sub("", text)
+
+
 @functools.lru_cache(maxsize=65536)  # called for every candidate sentence of every answer
 def language(text: str) -> str:
     """'zh' when CJK characters make up a real share of the letters, else 'en'."""
