@@ -224,3 +224,25 @@ def test_figures_measured_and_compared():
     assert F.disagree(a, F.measures("The campus covers 1,358 mu."))
     assert not F.disagree(a, F.measures("政府为实验室提供了300亿元人民币的资金支持。"))
     assert F.supported(("300,000",), "a stipend of 300,000 RMB") and not F.supported(("1,000,000",), "300,000 RMB")
+
+
+def test_who_is_answered_by_a_name_other_than_the_asked_one():
+    asked = ("Coral Reef Lab",)
+    assert not A.carries("name", "Coral Reef Lab was set up with 80 million RMB of provincial funding.", asked=asked)
+    assert not A.carries("name", "Since then the Lab has grown to 300 staff.", asked=asked)  # "the Lab" names no one
+    assert A.carries("name", "Coral Reef Lab was founded by Hainan University and two aquarium companies.", asked=asked)
+    assert A.carries("name", "The lab is directed by Chen Hai.", asked=asked)
+
+
+def test_a_name_with_a_configured_alias_is_read_in_the_other_script():
+    [name] = A.entities("珊瑚礁实验室在哪里？")
+    aliases = {"珊瑚礁实验室": "Coral Reef Lab"}
+    assert A.Context("Coral Reef Lab sits in Sanya.", aliases=aliases).mentions(name) is True
+    assert A.Context("The Kelp Institute sits in Qingdao.", aliases=aliases).mentions(name) is False
+    assert A.Context("The Kelp Institute sits in Qingdao.").mentions(name) is None  # no alias: cannot tell
+
+
+def test_the_lab_in_a_chinese_question_is_the_lab_whose_bot_this_is(kb_assistant):
+    assert kb_assistant.search_query("实验室主任是谁？", []) == "之江实验室主任是谁？"
+    assert kb_assistant.search_query("你们实验室有多大？", []) == "之江实验室有多大？"
+    assert kb_assistant.search_query("达摩院的联合实验室在哪里？", []) == "达摩院的联合实验室在哪里？"

@@ -157,9 +157,12 @@ def locates(sentence: str) -> bool:
     return bool(_LOCATES.search(sentence))
 
 
-def carries(kind: str | None, sentence: str, counted: frozenset[str] = frozenset()) -> bool:
+def carries(kind: str | None, sentence: str, counted: frozenset[str] = frozenset(),
+            asked: tuple[str, ...] = ()) -> bool:
     """Whether `sentence` holds the kind of thing the question asks for. A count in words ("two
-    co-directors") answers "how many employees" only when it counts what was asked."""
+    co-directors") answers "how many employees" only when it counts what was asked; a name answers
+    "who" only when it is not a name the question itself uses (`asked`: "who set up Zhejiang Lab?"
+    is not answered by "Zhejiang Lab was set up with 30 billion RMB")."""
     if kind == "amount":
         return any(unit.startswith("money:") for unit in F.measures(sentence))
     if kind == "quantity":
@@ -173,7 +176,11 @@ def carries(kind: str | None, sentence: str, counted: frozenset[str] = frozenset
     if kind == "time":
         return bool(_HAS_TIME.search(sentence))
     if kind == "name":
-        return bool(_CAPITAL.search(sentence)) or bool(T.CJK_RUN.search(sentence))
+        for name in asked:
+            sentence = re.sub(re.escape(name), " ", sentence, flags=re.I)
+        # "the Lab", "the University" name no one; "RMB" or "AI" is not a name at all.
+        return (any(w.lower() not in _COMMON and w.lower() not in _GENERIC for w in _CAPITAL.findall(sentence))
+                or bool(T.CJK_RUN.search(sentence)))
     if kind == "contact":
         return bool(T.CONTACT.search(sentence))
     if kind == "city":  # a sentence that says where something is, not one that mentions a country
@@ -316,8 +323,11 @@ class Context:
     def mentions(self, entity: Entity) -> bool | None:
         """True or False; None when it cannot tell (a name in one script, a text in the other)."""
         alias = self.aliases.get(entity.surface.lower())
-        if alias and alias in self.text:
-            return True
+        if alias:  # the name in the other script is known (the lab's, from config): read that
+            if alias.lower() in self.text.lower():
+                return True
+            if entity.cjk != self.cjk:
+                return False
         if entity.cjk:
             return all(t in self.text for t in entity.tokens) if self.cjk else None
         if not any(c.isascii() and c.isalpha() for c in self.text):

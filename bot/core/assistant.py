@@ -39,6 +39,8 @@ _GREETING = re.compile(r"^\s*(hi|hello|hey|help|/help|who are you|what can you d
                        r"你能做什么|\?)\s*[!.！。?？]*\s*$", re.I)
 # Candidates talking to the lab's bot mean the lab itself by "the lab" (not a partner's joint lab).
 _THE_LAB = re.compile(r"\b(?:the|this|your|that)\s+lab(?:oratory)?\b(?!\s+with)", re.I)
+# The same in Chinese: 实验室 on its own (or 贵/你们/该/这个实验室), not the end of a name (之江实验室, 联合实验室).
+_THE_LAB_ZH = re.compile(r"(?:贵|你们|您们|该|这个)实验室|(?<![\u4e00-\u9fff])实验室")
 _BARE_PRONOUN = re.compile(r"\b(?:it|they)\b(?!')|(?<![\u4e00-\u9fff])(?:它|该实验室|这个实验室)", re.I)
 # After the Chroma server timed out or refused a connection, questions get "unavailable" at once for
 # this long instead of each waiting for its own timeout; then the next question tries again.
@@ -194,7 +196,12 @@ class Assistant:
         means the lab whose bot this is."""
         if not history and is_follow_up(text) and not answerability.entities(text):
             text = _BARE_PRONOUN.sub(self.settings.lab.name, text, count=1)
-        return _THE_LAB.sub(self.settings.lab.name, standalone(text, history))
+        return self._name_the_lab(standalone(text, history))
+
+    def _name_the_lab(self, text: str) -> str:
+        lab = self.settings.lab
+        text = _THE_LAB.sub(lab.name, text)
+        return _THE_LAB_ZH.sub(lab.name_zh, text) if lab.name_zh else text
 
     # --- openings: listed from the records, and matched to a background ----------------------
 
@@ -362,7 +369,7 @@ class Assistant:
             return rule
         if not rewritten or grounding.leaks(rewritten, self._secrets):
             return rule
-        return _THE_LAB.sub(self.settings.lab.name, rewritten)
+        return self._name_the_lab(rewritten)
 
     async def _generate(self, text: str, query: str, language: str, retrieval: Retrieval, draft: Answer,
                         on_partial: Partial | None) -> Answer:

@@ -284,7 +284,7 @@ def _answers(ev: Evidence, asked: list[A.Entity], kind: str | None, counted: fro
     `around` is what the sentence's passage is about; `name_documents`, per name, the page in the
     other script that is about it."""
     sentence = ev.sentence.text
-    if not A.carries(kind, sentence, counted):
+    if not A.carries(kind, sentence, counted, tuple(e.surface for e in asked)):
         return False
     if not asked:
         return True

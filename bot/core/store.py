@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Iterator
 import re
 import time
 from dataclasses import dataclass
@@ -23,6 +24,9 @@ from bot.errors import EmptyIndexError, IndexMismatchError, StoreError
 
 _log = logging.getLogger(__name__)
 _BATCH = 500
+# Records per read. Embedded Chroma (SQLite) refuses one read of 32,767 records or more ("too many SQL
+# variables"), so every read of a collection, or of many ids or paths, goes in pages.
+_PAGE = 5000
 _GENERATION = re.compile(r"^-g\d+(-sentences)?$")  # what follows the index name in a generation's name
 
 
@@ -133,8 +137,8 @@ class Store:
         if self._sizes[0] == 0:
             raise EmptyIndexError(f"the index at {self.location} is empty: run `python -m bot ingest` first")
         ids = [cid for _, chunk_ids in self.records().values() for cid in chunk_ids]
-        sentences = self._sentences.get(where={"chunk_id": {"$in": ids}}, include=[])["ids"] if ids else []
-        self._records = (frozenset(ids), len(sentences))
+        sentences = sum(len(got["ids"]) for got in _read(self._sentences, [], "chunk_id", ids))
+        self._records = (frozenset(ids), sentences)
 
     def refresh(self, model: str) -> bool:
         """Move to the generation an ingest published since; True when it changed."""
@@ -154,8 +158,7 @@ class Store:
 
     def file_hashes(self) -> dict[str, str]:
         """path -> content hash of every file in the generation being read."""
-        got = self._chunks.get(include=["metadatas"])
-        return {m["path"]: m["doc_hash"] for m in got["metadatas"] or []}
+        return {m["path"]: m["doc_hash"] for got in _read(self._chunks, ["metadatas"]) for m in got["metadatas"] or []}
 
     @property
     def building(self) -> str | None:
@@ -186,9 +189,9 @@ class Store:
             return
         _, chunk_col, sentence_col = self._writing
         for source, target in ((self._chunks, chunk_col), (self._sentences, sentence_col)):
-            got = source.get(where={"path": {"$in": list(paths)}},
-                             include=["embeddings", "documents", "metadatas"])
-            _add(target, got["ids"], np.asarray(got["embeddings"]), got["documents"], got["metadatas"])
+            for got in _read(source, ["embeddings", "documents", "metadatas"], "path", list(paths)):
+                if got["ids"]:
+                    _add(target, got["ids"], np.asarray(got["embeddings"]), got["documents"], got["metadatas"])
 
     def publish(self, model: str) -> None:
         """Make the generation being built the live one (one metadata update), then prune."""
@@ -262,35 +265,53 @@ class Store:
         return sorted(best.items(), key=lambda pair: -pair[1])
 
     def chunks(self, chunk_ids: list[str]) -> dict[str, Chunk]:
-        got = self._chunks.get(ids=list(chunk_ids), include=["documents", "metadatas"])
-        return {cid: _chunk(cid, doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+        return {cid: _chunk(cid, doc, meta) for got in _read(self._chunks, ["documents", "metadatas"], "id", chunk_ids)
+                for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
 
     def vectors(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
-        got = self._chunks.get(ids=list(chunk_ids), include=["embeddings"])
-        return {cid: np.asarray(v, dtype=np.float32) for cid, v in zip(got["ids"], got["embeddings"])}
+        return {cid: np.asarray(v, dtype=np.float32) for got in _read(self._chunks, ["embeddings"], "id", chunk_ids)
+                for cid, v in zip(got["ids"], got["embeddings"])}
 
     def records(self) -> dict[str, tuple[str, list[str]]]:
         """path -> (position record JSON, its chunk ids) for every record file in the generation."""
-        got = self._chunks.get(where={"record": {"$ne": ""}}, include=["metadatas"])
         out: dict[str, tuple[str, list[str]]] = {}
-        for cid, meta in zip(got["ids"], got["metadatas"]):
-            if meta.get("record"):
-                out.setdefault(meta["path"], (meta["record"], []))[1].append(cid)
+        for got in _read(self._chunks, ["metadatas"], where={"record": {"$ne": ""}}):
+            for cid, meta in zip(got["ids"], got["metadatas"]):
+                if meta.get("record"):
+                    out.setdefault(meta["path"], (meta["record"], []))[1].append(cid)
         return out
 
     def all_chunks(self) -> list[Chunk]:
-        got = self._chunks.get(include=["documents", "metadatas"])
-        return [_chunk(cid, doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])]
+        return [_chunk(cid, doc, meta) for got in _read(self._chunks, ["documents", "metadatas"])
+                for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])]
 
     def sentences_for(self, chunk_ids: list[str]) -> list[Sentence]:
-        if not chunk_ids:
-            return []
-        got = self._sentences.get(where={"chunk_id": {"$in": list(chunk_ids)}},
-                                  include=["documents", "metadatas", "embeddings"])
         return [
             Sentence(meta["chunk_id"], int(meta["position"]), doc, np.asarray(vec, dtype=np.float32))
+            for got in _read(self._sentences, ["documents", "metadatas", "embeddings"], "chunk_id", chunk_ids)
             for doc, meta, vec in zip(got["documents"], got["metadatas"], got["embeddings"])
         ]
+
+
+def _read(collection, include: list[str], field: str = "", values: list[str] | None = None, *,
+          where: dict | None = None) -> Iterator[dict]:
+    """`collection.get` in pages: all of it (or what `where` selects), or the records whose `field`
+    ("id" or a metadata key) is one of `values`, a batch of values at a time."""
+    if values is not None:
+        for i in range(0, len(values), _BATCH):
+            batch = list(values[i:i + _BATCH])
+            if field == "id":
+                yield collection.get(ids=batch, include=include)
+            else:
+                yield from _read(collection, include, where={field: {"$in": batch}})
+        return
+    offset = 0
+    while True:
+        got = collection.get(where=where, include=include, limit=_PAGE, offset=offset)
+        yield got
+        if len(got["ids"]) < _PAGE:
+            return
+        offset += _PAGE
 
 
 def _add(collection, ids: list[str], vectors: np.ndarray, documents: list[str], metadatas: list[dict]) -> None:
