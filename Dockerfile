@@ -17,7 +17,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     HF_HUB_OFFLINE=1 \
     BOT_CONFIG=/app/config.toml \
     BOT_STORE_PATH=/data/chroma \
-    BOT_SLACK_FEEDBACK_DB=/data/feedback.sqlite3
+    BOT_INTEREST_DB=/data/candidates.sqlite3
 RUN useradd --create-home --uid 10001 bot \
     && mkdir -p /app /data \
     && chown bot:bot /data

@@ -62,6 +62,24 @@ def _parser() -> argparse.ArgumentParser:
     sl = sub.add_parser("slack", help="run the Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
     sl.add_argument("--store", type=Path, help=store_help)
 
+    it = sub.add_parser("interest", help="candidates' registered interest (recruiters)")
+    its = it.add_subparsers(dest="action", required=True, metavar="ACTION")
+    ls = its.add_parser("list", help="every registration, oldest first")
+    ls.add_argument("--json", action="store_true", help="print a JSON list")
+    ex = its.add_parser("export", help="write the registrations to a CSV file (owner-only)")
+    ex.add_argument("--csv", type=Path, required=True, metavar="FILE")
+    fg = its.add_parser("forget", help="delete everything kept about a candidate (an email request, say)")
+    fg.add_argument("who", metavar="USER_ID", help="a user ID as `interest list` shows it (discord:123, slack:T1/U2) "
+                                                   "or an email address")
+    its.add_parser("handoffs", help="conversations handed to a person, with whether they were delivered")
+
+    rp = sub.add_parser("report", help="what candidates asked that the documents could not answer")
+    rp.add_argument("--since", default="30d", help="how far back: 30d, 12w, 6m (default 30d)")
+    rp.add_argument("--out", type=Path, default=Path("reports/unanswered"),
+                    help="folder for report.md, report.html and the charts (default reports/unanswered)")
+    rp.add_argument("--post", action="store_true", help="also post a short digest to the [handoff] destination "
+                                                        "(run it weekly from cron for a weekly digest)")
+
     ev = sub.add_parser("eval", help="measure retrieval and answer quality on a question set")
     ev.add_argument("--set", choices=("knowledge", "raw"), default="knowledge",
                     help="knowledge: the configured index and tests/eval/questions.yaml (default); raw: the "
@@ -238,6 +256,7 @@ def _discord(settings: Settings, args: argparse.Namespace) -> int:
         print(discord_adapter.invite_url(settings, token))
         return 0
     assistant = _assistant(settings, auto_index=not args.store)
+    assistant.records.purge()  # past retention; then at most a day apart while it runs
     print("connecting to Discord… (Ctrl-C to stop)", file=sys.stderr)
     return _serve(discord_adapter.serve(assistant, settings, token))
 
@@ -256,8 +275,69 @@ def _slack(settings: Settings, args: argparse.Namespace) -> int:
     if app_token and not app_token.startswith("xapp-"):
         raise BotError("SLACK_APP_TOKEN should be an app-level token starting with xapp-")
     assistant = _assistant(settings, auto_index=not args.store)
+    assistant.records.purge()  # past retention; then at most a day apart while it runs
     return _serve(slack_adapter.serve(assistant, settings, bot_token=bot_token, app_token=app_token,
                                       signing_secret=signing_secret))
+
+
+def _records(settings: Settings):
+    from bot.candidates.records import CandidateRecords
+
+    return CandidateRecords(settings.resolve(settings.interest.db), retention_days=settings.interest.retention_days)
+
+
+def _interest(settings: Settings, args: argparse.Namespace) -> int:
+    records = _records(settings)
+    if args.action == "list":
+        rows = records.interest()
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False, indent=2))
+        for r in [] if args.json else rows:
+            print(f"{r['registered']}  {r['name']} <{r['email']}>  {r['areas']}  ({r['user']}, consent "
+                  f"{r['consent_version']})" + (f"\n    {r['note']}" if r["note"] else ""))
+        if not rows and not args.json:
+            print("no registrations", file=sys.stderr)
+    elif args.action == "export":
+        print(f"{records.export_csv(args.csv)} registration(s) written to {args.csv}", file=sys.stderr)
+    elif args.action == "handoffs":
+        for h in records.handoffs():
+            print(f"{h['at']}  {h['status']:6}  {h['platform']} {h['user']} -> {h['destination']}"
+                  + (f" ({h['topic']})" if h["topic"] else ""))
+    else:
+        return _forget(settings, records, args.who)
+    return 0
+
+
+def _forget(settings: Settings, records, who: str) -> int:
+    from bot import messages as M
+    from bot.core.conversation import ConversationMemory
+    from bot.core.state import open_state
+
+    counts, users = records.forget(who)
+    print("deleted " + ", ".join(M.counted(kind, n, "en") for kind, n in counts.items()))
+    if settings.state.url:  # conversations are in Redis: forgotten for every replica now
+        memory = ConversationMemory(state=open_state(settings.state.url))
+        for user in users | ({who} if "@" not in who else set()):
+            memory.forget(user)
+        print("conversations forgotten in " + settings.state.url.split("@")[-1])
+    else:
+        print("conversations are kept only in each running bot's memory, and forgotten after an hour without "
+              "messages (set [state] url to delete them at once)", file=sys.stderr)
+    return 0
+
+
+def _report(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.candidates import report
+    from bot.core.embeddings import load_embedder
+
+    since = report.parse_since(args.since)
+    made = report.write(_records(settings), load_embedder(settings.embeddings), args.out, since=since,
+                        lab=settings.lab.name)
+    print(f"{made.questions} questions, {made.unanswered} unanswered: report written to {args.out / 'report.md'} "
+          f"and {args.out / 'report.html'}", file=sys.stderr)
+    if args.post:
+        return asyncio.run(report.post_digest(settings, made))
+    return 0
 
 
 def _eval(settings: Settings, args: argparse.Namespace) -> int:
@@ -303,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
             from bot import logs
             level = "debug" if args.verbose else settings.logging.level
             logs.setup(getattr(logging, level.upper()), settings.logging.format,
-                       extra_secret_names=(settings.llm.api_key_env,))
+                       extra_secret_names=(settings.llm.api_key_env, settings.handoff.smtp_password_env))
         if args.command == "ingest":
             return _ingest(settings, args.paths or None, rebuild=args.rebuild)
         if args.command == "ask":
@@ -316,6 +396,10 @@ def main(argv: list[str] | None = None) -> int:
             return _match(settings, args)
         if args.command == "eval":
             return _eval(settings, args)
+        if args.command == "interest":
+            return _interest(settings, args)
+        if args.command == "report":
+            return _report(settings, args)
         if args.command == "health":
             return _health(settings)
         if args.command == "discord":

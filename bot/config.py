@@ -119,7 +119,6 @@ class SlackSettings:
     port: int = _opt(3000, "HTTP mode: port to listen on", minimum=1, maximum=65535)
     follow_threads: bool = _opt(True, "answer later messages in a thread the bot answered, without a new mention")
     ask_visibility: str = _opt("ephemeral", "who sees /ask answers", choices=("ephemeral", "in_channel"))
-    feedback_db: str = _opt("feedback.sqlite3", "SQLite file for helpful / not helpful clicks, relative to the config file")
     api_url: str = _opt("", "Slack Web API base URL; empty = https://slack.com/api/ (e.g. GovSlack's)")
 
 
@@ -134,6 +133,46 @@ class PositionsSettings:
     stale_after_days: int = _opt(180, "a record confirmed longer ago than this is shown with a 'please check' note",
                                  minimum=1, maximum=36500)
     max_matches: int = _opt(3, "research-fit matching suggests at most this many openings", minimum=1, maximum=10)
+
+
+@dataclass(frozen=True)
+class InterestSettings:
+    db: str = _opt("candidates.sqlite3", "SQLite file (owner-only) for registered interest, handoffs, answers and "
+                                         "feedback clicks, relative to the config file")
+    retention_days: int = _opt(180, "entries older than this are deleted (at start, then daily)", minimum=1,
+                               maximum=3650)
+
+
+@dataclass(frozen=True)
+class HandoffRoute:
+    """Conversations about these topics go to this person or team instead of the default."""
+
+    name: str = _opt("", "who answers, as the candidate is told (e.g. \"the HR team\")")
+    topics: tuple[str, ...] = _opt([], "built-in topics: pay, visa, deadline, housing, benefits, stock")
+    words: tuple[str, ...] = _opt([], "words or phrases that route here (e.g. an area's name)")
+    email: str = _opt("", "send to this address (needs [handoff] smtp_host)")
+    slack_channel: str = _opt("", "send to this Slack channel ID")
+    discord_channel: str = _opt("", "send to this Discord channel ID")
+
+
+@dataclass(frozen=True)
+class HandoffSettings:
+    name: str = _opt("", "who answers handed-off conversations, as the candidate is told; empty: the recruitment team")
+    slack_channel: str = _opt("", "Slack channel ID that receives handed-off conversations (needs SLACK_BOT_TOKEN)")
+    discord_channel: str = _opt("", "Discord channel ID that receives them (needs DISCORD_TOKEN)")
+    email: str = _opt("", "address that receives them by email (needs smtp_host)")
+    smtp_host: str = _opt("", "SMTP server for email handoffs")
+    smtp_port: int = _opt(587, "SMTP port", minimum=1, maximum=65535)
+    smtp_security: str = _opt("starttls", "starttls, ssl (port 465) or none", choices=("starttls", "ssl", "none"))
+    smtp_user: str = _opt("", "SMTP login; empty sends without logging in")
+    smtp_password_env: str = _opt("SMTP_PASSWORD", "environment variable holding the SMTP password")
+    smtp_from: str = _opt("", "sender address of handoff emails; empty: the lab's contact_email")
+    routes: tuple[HandoffRoute, ...] = field(default=(), metadata={"help": "[[handoff.routes]] tables"})
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.slack_channel or self.discord_channel or self.email
+                    or any(r.email or r.slack_channel or r.discord_channel for r in self.routes))
 
 
 @dataclass(frozen=True)
@@ -156,6 +195,8 @@ class Settings:
     discord: DiscordSettings = field(default_factory=DiscordSettings)
     slack: SlackSettings = field(default_factory=SlackSettings)
     positions: PositionsSettings = field(default_factory=PositionsSettings)
+    interest: InterestSettings = field(default_factory=InterestSettings)
+    handoff: HandoffSettings = field(default_factory=HandoffSettings)
     state: StateSettings = field(default_factory=StateSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
 
@@ -180,7 +221,7 @@ _SECTION_CLASSES = {
     "lab": LabSettings, "knowledge": KnowledgeSettings, "store": StoreSettings,
     "embeddings": EmbeddingSettings, "retrieval": RetrievalSettings,
     "answer": AnswerSettings, "chat": ChatSettings, "llm": LLMSettings, "discord": DiscordSettings, "slack": SlackSettings,
-    "positions": PositionsSettings, "state": StateSettings, "logging": LoggingSettings,
+    "positions": PositionsSettings, "interest": InterestSettings, "handoff": HandoffSettings, "state": StateSettings, "logging": LoggingSettings,
 }
 
 
@@ -211,13 +252,33 @@ def _check_value(key: str, value: Any, default: Any, meta: dict) -> Any:
     return value
 
 
-def _section(name: str, raw: dict, from_env: set[str]) -> Any:
-    cls = _SECTION_CLASSES[name]
+def _routes(raw: Any) -> tuple[HandoffRoute, ...]:
+    if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw):
+        raise ConfigError("[handoff] routes: expected [[handoff.routes]] tables (name, topics, words, email, "
+                          "slack_channel, discord_channel)")
+    routes = tuple(_section("handoff.routes", r, set(), cls=HandoffRoute) for r in raw)
+    for n, route in enumerate(routes, 1):
+        unknown = set(route.topics) - set(_TOPICS)
+        if unknown:
+            raise ConfigError(f"[[handoff.routes]] #{n} topics: unknown {sorted(unknown)}; known: {', '.join(_TOPICS)}")
+        if not (route.email or route.slack_channel or route.discord_channel):
+            raise ConfigError(f"[[handoff.routes]] #{n}: set email, slack_channel or discord_channel")
+    return routes
+
+
+_TOPICS = ("pay", "visa", "deadline", "housing", "benefits", "stock")  # bot.core.compose.SENSITIVE
+
+
+def _section(name: str, raw: dict, from_env: set[str], *, cls: type | None = None) -> Any:
+    cls = cls or _SECTION_CLASSES[name]
     known = {f.name: f for f in fields(cls)}
     values = {}
     for key, value in raw.items():
         if key not in known:
             raise ConfigError(f"[{name}]: " + _unknown("key", key, list(known)))
+        if cls is HandoffSettings and key == "routes":
+            values[key] = _routes(value)
+            continue
         f = known[key]
         default = f.default_factory() if callable(f.default_factory) else f.default
         label = f"[{name}] {key}" + (f" (from BOT_{name.upper()}_{key.upper()})" if key in from_env else "")
@@ -230,6 +291,8 @@ def _section(name: str, raw: dict, from_env: set[str]) -> Any:
         raise ConfigError(f"[discord] shards: expected \"\", \"auto\" or a number of shards, got {settings.shards!r}")
     if name == "state" and settings.url and not settings.url.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError(f"[state] url: expected redis://host:port/db (or rediss://, unix://), got {settings.url!r}")
+    if name == "handoff" and not settings.smtp_host and (settings.email or any(r.email for r in settings.routes)):
+        raise ConfigError("[handoff] smtp_host: required to send handoffs by email")
     if name == "llm" and settings.provider != "none" and not settings.model:
         raise ConfigError(f"[llm] model: required when provider is '{settings.provider}'")
     return settings

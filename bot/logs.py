@@ -1,4 +1,4 @@
-"""Logging set-up: human-readable lines or JSON lines, with secrets masked either way."""
+"""Logging set-up: human-readable lines or JSON lines, with secrets and personal data masked either way."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 import sys
 from datetime import datetime, timezone
 
+from bot.candidates.privacy import scrub
 from bot.core.grounding import secrets_in_environment
 
 
@@ -20,7 +21,8 @@ class _Json(logging.Formatter):
 
 
 class _Masking(logging.Formatter):
-    """Formats with `inner`, then replaces any secret value (tokens, keys) with [secret]."""
+    """Formats with `inner`, then replaces any secret value (tokens, keys) with [secret], and personal
+    data (emails, phone numbers, registered names) with placeholders."""
 
     def __init__(self, inner: logging.Formatter, secrets: list[str]):
         super().__init__()
@@ -30,7 +32,7 @@ class _Masking(logging.Formatter):
         text = self.inner.format(record)
         for secret in self.secrets:
             text = text.replace(secret, "[secret]")
-        return text
+        return scrub(text)
 
 
 def setup(level: int, fmt: str = "text", *, extra_secret_names: tuple[str, ...] = ()) -> None:

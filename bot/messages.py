@@ -131,6 +131,85 @@ _TEXTS: dict[str, dict[str, str]] = {
               "recognition, now working on FPGA accelerators\".",
         "zh": "请介绍您的研究背景，我来推荐契合的方向，例如：“匹配：博士研究语音识别，目前从事FPGA加速器”。",
     },
+    # --- registering interest, forget-me and handoff (bot.candidates) ---
+    "consent": {
+        "en": "Before you register: I'll store your name, email address, the research areas or position you're "
+              "interested in and an optional note, with your {platform} user ID and the time you agree. "
+              "Why: so that {lab}'s recruitment team can contact you about openings. Who sees it: the recruitment "
+              "team only. How long: {days} days, then it is deleted. You can delete it at any time by saying "
+              "\"forget me\". Do you agree?",
+        "zh": "登记之前请知悉：我将保存您的姓名、电子邮箱、感兴趣的研究方向或岗位以及可选的备注，并记录您的{platform}"
+              "用户ID和同意的时间。目的：便于{lab}招聘团队就招聘机会与您联系。可见范围：仅限招聘团队。保存期限：{days}天，"
+              "到期后删除。您可随时发送“删除我的信息”删除。您同意吗？",
+    },
+    "consent_yes": {"en": "Yes, I agree", "zh": "同意"},
+    "consent_no": {"en": "No, thanks", "zh": "不同意"},
+    "private_please": {
+        "en": "To keep your details private, click \"Yes, I agree\" above (a form only you can see opens), or send "
+              "me a direct message.",
+        "zh": "为保护您的个人信息，请点击上方的“同意”按钮（将打开只有您能看到的表单），或给我发私信。",
+    },
+    "consent_declined": {"en": "OK, nothing was stored.", "zh": "好的，没有保存任何信息。"},
+    "interest_title": {"en": "Register your interest", "zh": "登记求职意向"},
+    "interest_submit": {"en": "Register", "zh": "提交"},
+    "edit": {"en": "Edit and resend", "zh": "修改并重新提交"},
+    "field_name": {"en": "Your name", "zh": "姓名"},
+    "field_email": {"en": "Email address", "zh": "电子邮箱"},
+    "field_areas": {"en": "Research area(s) or position", "zh": "研究方向或岗位"},
+    "field_areas_hint": {"en": "e.g. {example}", "zh": "例如：{example}"},
+    "field_note": {"en": "Anything else? (optional)", "zh": "其他说明（可选）"},
+    "ask_name": {"en": "What's your name?", "zh": "请问您的姓名？"},
+    "ask_email": {"en": "Which email address should the team write to?", "zh": "招聘团队应通过哪个邮箱联系您？"},
+    "ask_areas": {"en": "Which research area(s) or position are you interested in?", "zh": "您对哪些研究方向或岗位感兴趣？"},
+    "ask_note": {"en": "Anything you'd like to add? Type \"skip\" to leave it empty.", "zh": "还有其他想补充的吗？输入“跳过”可留空。"},
+    "ask_cancel": {"en": "(Type \"cancel\" to stop.)", "zh": "（输入“取消”可停止。）"},
+    "invalid_required": {"en": "{label}: this is needed.", "zh": "{label}：此项必填。"},
+    "invalid_email": {"en": "{label}: that doesn't look like an email address (e.g. name@example.org).",
+                      "zh": "{label}：邮箱格式不正确（例如 name@example.org）。"},
+    "invalid_length": {"en": "{label}: please keep it under {limit} characters.",
+                       "zh": "{label}：请不要超过{limit}个字符。"},
+    "interest_saved": {
+        "en": "Thank you, {name}: your interest in {areas} is registered, and {lab}'s recruitment team will contact you "
+              "at {email}. To delete it, say \"forget me\" at any time.",
+        "zh": "谢谢，{name}：您对“{areas}”的意向已登记，{lab}招聘团队将通过 {email} 与您联系。如需删除，随时发送“删除我的信息”。",
+    },
+    "flow_cancelled": {"en": "OK, stopped: nothing was stored.", "zh": "好的，已停止，没有保存任何信息。"},
+    "flow_expired": {
+        "en": "That form has expired, so nothing was stored. Say \"register my interest\" to start again.",
+        "zh": "该表单已过期，没有保存任何信息。发送“我想申请”可重新开始。",
+    },
+    "forgotten": {
+        "en": "Done: I deleted {what}, and our conversation is forgotten. Nothing else about you is kept.",
+        "zh": "已完成：删除了{what}，我们的对话也已清除。不再保留您的其他信息。",
+    },
+    "forgotten_none": {
+        "en": "I had nothing stored about you except our conversation, which is now forgotten.",
+        "zh": "除了我们的对话之外，没有保存您的任何信息；对话也已清除。",
+    },
+    "handoff_offer": {
+        "en": "I can pass this conversation ({questions} question(s), with my answers and their sources) to {who}, who "
+              "will reply {how}. Shall I send it?",
+        "zh": "我可以把这段对话（{questions}个问题及我的回答和来源）转给{who}，他们会{how}回复您。要发送吗？",
+    },
+    "handoff_yes": {"en": "Yes, send it", "zh": "发送"},
+    "handoff_no": {"en": "No", "zh": "不用了"},
+    "handoff_sent": {
+        "en": "Sent: {who} will reply {how}. If it's urgent, you can also write to {contact}.",
+        "zh": "已发送：{who}会{how}回复您。如有急事，也可以发邮件至 {contact}。",
+    },
+    "handoff_failed": {
+        "en": "Sorry, I couldn't reach {who} just now. Your request is saved for the team, but to be sure of an "
+              "answer please write to {contact}.",
+        "zh": "抱歉，暂时无法联系到{who}。您的请求已为团队保存；为确保得到答复，请发邮件至 {contact}。",
+    },
+    "handoff_unset": {
+        "en": "A person from the recruitment team will gladly help: please write to {contact}.",
+        "zh": "招聘团队的工作人员很乐意为您解答，请发邮件至 {contact}。",
+    },
+    "handoff_declined": {"en": "OK, nothing was sent.", "zh": "好的，没有发送。"},
+    "recruitment_team": {"en": "the recruitment team", "zh": "招聘团队"},
+    "how_here": {"en": "here on {platform}", "zh": "在{platform}上"},
+    "how_email": {"en": "by email once you write to {contact}", "zh": "在您发邮件至 {contact} 后通过邮件"},
     "sources": {"en": "Sources", "zh": "来源"},
     "helpful": {"en": "Helpful", "zh": "有帮助"},
     "not_helpful": {"en": "Not helpful", "zh": "没有帮助"},
@@ -166,6 +245,21 @@ TOPIC_NAMES: dict[str, dict[str, str]] = {
     "benefits": {"en": "benefits or insurance", "zh": "福利或保险"},
     "stock": {"en": "shares or investment advice", "zh": "股票或投资建议"},
 }
+
+
+# What "forget me" deleted, as counted.
+KINDS = {
+    "interest": {"en": ("{n} interest registration", "{n} interest registrations"), "zh": ("{n}条意向登记",) * 2},
+    "answers": {"en": ("{n} recorded answer", "{n} recorded answers"), "zh": ("{n}条问答记录",) * 2},
+    "feedback": {"en": ("{n} feedback click", "{n} feedback clicks"), "zh": ("{n}条反馈",) * 2},
+    "handoffs": {"en": ("{n} handoff request", "{n} handoff requests"), "zh": ("{n}条转人工请求",) * 2},
+}
+PLATFORMS = {"discord": "Discord", "slack": "Slack", "console": "console"}
+
+
+def counted(kind: str, n: int, lang: str) -> str:
+    forms = KINDS[kind].get(lang, KINDS[kind]["en"])
+    return forms[n != 1].format(n=n)
 
 
 # Career levels (bot.recruiting.positions.LEVELS) and record statuses as candidates read them.

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -48,6 +49,7 @@ def kb_settings(tmp_path_factory) -> Settings:
     """The repository's knowledge/ folder indexed once into a temporary store."""
     tmp = tmp_path_factory.mktemp("kb")
     s = replace(settings_for(tmp, knowledge=[str(ROOT / "knowledge")]), root=ROOT)
+    s = replace(s, interest=replace(s.interest, db=str(tmp / "candidates.sqlite3")))
     return s.with_store_path(tmp / "index")
 
 
@@ -133,7 +135,9 @@ def with_llm(base: Assistant, llm: FakeLLM, **overrides) -> Assistant:
 def fresh_assistant(base: Assistant, *, embedder=None, **sections) -> Assistant:
     """A new Assistant on `base`'s index (own memory and rate limiter), with settings changed:
     fresh_assistant(kb_assistant, chat={"rate_limit_messages": 2})."""
-    settings = base.settings
+    # Each gets a candidate-records file of its own (registrations, recorded answers, clicks).
+    settings = replace(base.settings, interest=replace(base.settings.interest,
+                                                       db=str(Path(tempfile.mkdtemp()) / "candidates.sqlite3")))
     for name, values in sections.items():
         settings = replace(settings, **{name: replace(getattr(settings, name), **values)})
     return Assistant(settings, store=base.store, embedder=embedder or base.embedder, llm=load_llm(settings))

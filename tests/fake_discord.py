@@ -101,6 +101,20 @@ class FakeDiscord(LoopbackServer):
                 "data": {"id": str(next(self._ids)), "name": name, "type": 1,
                          "options": [{"name": k, "type": 3, "value": v} for k, v in (options or {}).items()]}}
 
+    def click(self, custom_id: str, message: dict, *, locale: str = "en-US") -> dict:
+        """A button click (a component interaction) on `message`, a message the bot posted."""
+        return {**self.slash("", locale=locale), "type": 3, "message": message,
+                "data": {"custom_id": custom_id, "component_type": 2}}
+
+    def submit(self, custom_id: str, values: dict[str, str], *, locale: str = "en-US") -> dict:
+        """A modal submitted with `values` (field custom_id -> text), as Discord sends it."""
+        rows = [{"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]} for k, v in values.items()]
+        return {**self.slash("", locale=locale), "type": 5, "data": {"custom_id": custom_id, "components": rows}}
+
+    def callbacks(self) -> list[Call]:
+        """The interaction responses the bot sent (type 4 message, 5 deferred, 7 update, 9 modal)."""
+        return [c for c in self.sent("POST", "interactions/")]
+
     def sent(self, method: str = "POST", prefix: str = "") -> list[Call]:
         return [c for c in self.calls if c.method == method and c.path.startswith(prefix)]
 

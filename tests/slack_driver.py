@@ -16,7 +16,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters import slack_adapter
 from bot.adapters.slack_adapter import SlackBot
-from conftest import fresh_assistant
 from fake_slack import BOT_USER, TEAM, FakeSlack
 
 SECRET = "test-signing-secret"
@@ -67,8 +66,7 @@ def message(text: str, *, channel: str = "D0CANDIDATE", channel_type: str = "im"
 
 def make_bot(slack: FakeSlack, assistant, tmp_path, *, signing_secret: str | None = SECRET,
              token: str = "xoxb-test") -> SlackBot:
-    settings = fresh_assistant(assistant, slack={"feedback_db": str(tmp_path / "feedback.sqlite3")}).settings
-    return SlackBot(assistant, settings, bot_token=token, signing_secret=signing_secret,
+    return SlackBot(assistant, assistant.settings, bot_token=token, signing_secret=signing_secret,
                     client=AsyncWebClient(token=token, base_url=slack.api_url))
 
 

@@ -126,7 +126,8 @@ async def test_slash_commands_are_registered_on_start(fake, kb_assistant):
     async with running(fake, fresh_assistant(kb_assistant)):
         pass
     [put] = fake.sent("PUT", f"applications/{BOT_USER['id']}/commands")
-    assert {c["name"] for c in put.body} == {"ask", "positions", "match", "about", "apply", "help"}
+    assert {c["name"] for c in put.body} == {"ask", "positions", "match", "about", "apply", "help", "interest", "handoff",
+                                         "forget"}
     positions = next(c for c in put.body if c["name"] == "positions")
     assert [(o["name"], o["required"]) for o in positions["options"]] == [("area", False), ("level", False)]
     ask = next(c for c in put.body if c["name"] == "ask")

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from bot.adapters import slack_adapter
 from bot.adapters.slack_adapter import MAX_BLOCKS, SECTION_LIMIT
 from bot.core.types import Question
 from bot.errors import BotError
@@ -159,7 +160,7 @@ async def test_feedback_click_is_stored_and_acknowledged(slack, kb_assistant, tm
                    "actions": [{**helpful, "block_id": "feedback", "action_ts": "1.2"}]}
         response = await bot.form({"payload": json.dumps(payload)})
         await slack.wait_for(lambda: slack.responses)
-        rows = bot.bot.feedback.rows()
+        rows = bot.bot.assistant.records.feedback()
     assert response.status == 200
     [row] = rows
     assert row["helpful"] == 1 and row["question"] == "How big is the campus?"
@@ -272,7 +273,7 @@ def test_app_manifest_subscribes_to_what_the_adapter_handles():
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"app_mention", "message.im", "message.channels"} <= events
     assert {"app_mentions:read", "chat:write", "commands", "im:history", "channels:history"} <= scopes
-    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask", "/positions", "/match"]
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == list(slack_adapter.COMMANDS)
     assert manifest["settings"]["interactivity"]["is_enabled"]
     assert manifest["features"]["app_home"]["messages_tab_enabled"]
 

@@ -10,6 +10,8 @@ from bot import messages as M
 from bot.core.assistant import Assistant
 from bot.core.types import Answer, Question
 
+COMMANDS = ("/positions", "/match", "/interest", "/forget", "/handoff")  # the platforms' slash commands, typed
+
 
 def render(answer: Answer) -> str:
     lines = [answer.text]
@@ -19,14 +21,30 @@ def render(answer: Answer) -> str:
         for s in answer.sources:
             where = f"{s.path} <{s.url}>" if s.url else s.path
             lines.append(f"  [{s.n}] {s.title} — {where}")
+    if answer.choices:  # buttons elsewhere; here, answered by number (or by typing yes / no)
+        lines.append("")
+        lines.append("   ".join(f"[{n}] {c.label}" for n, c in enumerate(answer.choices, 1)))
     return "\n".join(lines)
+
+
+def question_for(text: str, offered: tuple) -> Question:
+    """A typed line as the core reads it: a slash command, the number of an offered choice, or text.
+    (Forms are asked one field a message by the core, so the console needs nothing more.)"""
+    command, _, rest = text.partition(" ")
+    if command in COMMANDS:
+        return Question(text=rest, user="console:local", conversation="console", command=command[1:])
+    if text.isdigit() and 1 <= int(text) <= len(offered):
+        return Question(text="", user="console:local", conversation="console", choice=offered[int(text) - 1].id)
+    return Question(text=text, user="console:local", conversation="console")
 
 
 async def chat(assistant: Assistant, *, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
     lab = assistant.settings.lab
     print(M.say("help", "en", lab=lab.name, contact=lab.contact_email), file=stdout)
     print("Type /help for help, /positions [area] for openings, /match <your background> for where you fit, "
-          "/quit to leave.\n", file=stdout)
+          "/interest to register your interest, /handoff to reach a person, /forget to delete what the bot "
+          "keeps about you, /quit to leave.\n", file=stdout)
+    offered: tuple = ()
     while True:
         print("you> ", end="", file=stdout, flush=True)
         line = await asyncio.to_thread(stdin.readline)
@@ -40,10 +58,6 @@ async def chat(assistant: Assistant, *, stdin: TextIO = sys.stdin, stdout: TextI
             continue
         if text == "/help":
             text = "help"
-        command, _, rest = text.partition(" ")
-        if command in ("/positions", "/match"):  # the platforms' slash commands, typed
-            question = Question(text=rest, user="console:local", conversation="console", command=command[1:])
-        else:
-            question = Question(text=text, user="console:local", conversation="console")
-        answer = await assistant.reply(question)  # a failure is an apology or "unavailable", never a traceback
+        answer = await assistant.reply(question_for(text, offered))  # failures are apologies, never tracebacks
+        offered = answer.choices
         print(f"\nbot> {render(answer)}\n", file=stdout, flush=True)

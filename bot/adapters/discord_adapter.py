@@ -7,6 +7,7 @@ apologies for failures all live in the core.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import functools
 import logging
@@ -19,8 +20,9 @@ from bot import messages as M
 from bot.adapters.live import LiveMessage
 from bot.adapters.split import split_text
 from bot.config import DiscordSettings, Settings
+from bot.core import text as T
 from bot.core.assistant import Assistant
-from bot.core.types import Answer, Question
+from bot.core.types import Answer, Form, Question
 from bot.errors import BotError
 
 _log = logging.getLogger(__name__)
@@ -28,6 +30,11 @@ _log = logging.getLogger(__name__)
 MESSAGE_LIMIT = 2000  # characters in one Discord message
 _MENTION = re.compile(r"<@!?(\d+)>")
 _ANSWERED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
+# How long a button's reply may take before the click is acknowledged without it (Discord allows 3 s);
+# a reply ready in time may open a form (a modal must be the first response).
+_CHOICE_WAIT_S = 1.5
+_VIEW_TIMEOUT_S = 1800.0
+_PRIVATE_COMMANDS = ("interest", "handoff", "forget")  # buttons and forms are dispatched by custom_id anyway; this only frees memory
 
 
 def render(answer: Answer) -> str:
@@ -37,6 +44,46 @@ def render(answer: Answer) -> str:
     lines = [answer.text, "", f"**{M.say('sources', answer.language)}**"]
     lines += [f"[{s.n}] {s.title} — <{s.url}>" if s.url else f"[{s.n}] {s.title}" for s in answer.sources]
     return "\n".join(lines)
+
+
+def view(answer: Answer) -> discord.ui.View | None:
+    """The answer's choices as buttons; else helpful / not helpful buttons when it is on record."""
+    buttons = [discord.ui.Button(label=c.label[:80], custom_id=f"choice:{c.id}", style=_STYLES.get(c.style,
+                                 discord.ButtonStyle.secondary)) for c in answer.choices]
+    if not buttons and answer.ref is not None:
+        buttons = [discord.ui.Button(label=M.say("helpful", answer.language), custom_id=f"feedback:1:{answer.ref}",
+                                     style=discord.ButtonStyle.success),
+                   discord.ui.Button(label=M.say("not_helpful", answer.language), custom_id=f"feedback:0:{answer.ref}")]
+    if not buttons:
+        return None
+    shown = discord.ui.View(timeout=_VIEW_TIMEOUT_S)
+    for button in buttons:
+        shown.add_item(button)
+    return shown
+
+
+_STYLES = {"primary": discord.ButtonStyle.primary, "danger": discord.ButtonStyle.danger}
+
+
+def modal(form: Form) -> discord.ui.Modal:
+    """A form as a Discord modal (at most 5 fields; labels up to 45 characters)."""
+    shown = discord.ui.Modal(title=form.title[:45], custom_id=f"form:{form.id}", timeout=_VIEW_TIMEOUT_S)
+    for f in form.fields[:5]:
+        shown.add_item(discord.ui.TextInput(
+            label=f.label[:45], custom_id=f.id, required=f.required, default=f.value[:4000] or None,
+            placeholder=f.hint[:100] or None, max_length=1000 if f.long else 300,
+            style=discord.TextStyle.paragraph if f.long else discord.TextStyle.short))
+    return shown
+
+
+def submitted(components: list) -> dict[str, str]:
+    """Field id -> value from a modal submission (text inputs in action rows or labels)."""
+    values = {}
+    for c in components:
+        if "value" in c and "custom_id" in c:
+            values[c["custom_id"]] = c["value"]
+        values.update(submitted(c.get("components", []) + ([c["component"]] if "component" in c else [])))
+    return values
 
 
 def intents(config: DiscordSettings) -> discord.Intents:
@@ -104,6 +151,11 @@ class DiscordBot(discord.Client):
                                    ("apply", "How to apply, and whom to contact")):
             self.tree.command(name=name, description=description)(self._shortcut(name))
 
+        for name, description in (("interest", "Register your interest: the recruitment team will contact you"),
+                                   ("handoff", "Pass this conversation to a person on the recruitment team"),
+                                   ("forget", "Delete everything the bot keeps about you")):
+            self.tree.command(name=name, description=description)(self._flow_command(name))
+
         @self.tree.command(name="help", description="What this bot can answer")
         async def help_(interaction: discord.Interaction) -> None:
             await self._answer_interaction(interaction, "help")
@@ -113,6 +165,11 @@ class DiscordBot(discord.Client):
             language = _language(interaction)
             question = M.shortcut_question(name, language, self.lab.display_name(language))
             await self._answer_interaction(interaction, question)
+        return command
+
+    def _flow_command(self, name: str):
+        async def command(interaction: discord.Interaction) -> None:
+            await self._answer_interaction(interaction, "", command=name)
         return command
 
     # --- messages -------------------------------------------------------------------------
@@ -130,7 +187,7 @@ class DiscordBot(discord.Client):
                 channel = await message.create_thread(name=title, auto_archive_duration=1440)
             conversation = conversation_key(channel, message.author.id, in_server=message.guild is not None)
             question = Question(text, user=f"discord:{message.author.id}", conversation=conversation,
-                                platform="discord")
+                                platform="discord", shared=message.guild is not None)
             reference = None if channel is not message.channel else message.to_reference(fail_if_not_exists=False)
             async with channel.typing():
                 await self._deliver(question, channel.send, reference=reference)
@@ -154,16 +211,65 @@ class DiscordBot(discord.Client):
 
     async def _answer_interaction(self, interaction: discord.Interaction, text: str, *, command: str = "") -> None:
         # Deferred first: Discord allows 3 seconds for the first response, answers may take longer.
+        # What concerns the candidate's own data (interest, handoff, forget me) only they see.
+        private = command in _PRIVATE_COMMANDS
         try:
-            await interaction.response.defer(thinking=True)
+            await interaction.response.defer(thinking=True, ephemeral=private)
             conversation = conversation_key(interaction.channel, interaction.user.id,
                                             in_server=interaction.guild_id is not None)
             question = Question(text, user=f"discord:{interaction.user.id}", conversation=conversation,
-                                platform="discord", command=command, language=_language(interaction) if command else "")
-            await self._deliver(question, functools.partial(interaction.followup.send, wait=True))
+                                platform="discord", command=command, language=_language(interaction) if command else "",
+                                forms=True)
+            await self._deliver(question, functools.partial(interaction.followup.send, wait=True, ephemeral=private))
         except Exception:
             _log.exception("could not answer Discord interaction %s", interaction.id)
             await self._apologise(interaction.followup.send, text)
+
+    # --- buttons and forms ----------------------------------------------------------------
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Clicks on the bot's buttons and submitted forms (slash commands go to the command tree)."""
+        custom_id = (interaction.data or {}).get("custom_id", "")
+        try:
+            if interaction.type == discord.InteractionType.component and custom_id.startswith("feedback:"):
+                await self._on_feedback(interaction, custom_id)
+            elif interaction.type == discord.InteractionType.component and custom_id.startswith("choice:"):
+                await self._on_choice(interaction, custom_id.removeprefix("choice:"))
+            elif interaction.type == discord.InteractionType.modal_submit and custom_id.startswith("form:"):
+                await self._on_form(interaction, submitted(interaction.data.get("components", [])))
+        except Exception:
+            _log.exception("could not handle Discord interaction %s", interaction.id)
+            send = interaction.followup.send if interaction.response.is_done() else interaction.response.send_message
+            await self._apologise(send, "")
+
+    def _interaction_question(self, interaction: discord.Interaction, **what) -> Question:
+        conversation = conversation_key(interaction.channel, interaction.user.id,
+                                        in_server=interaction.guild_id is not None)
+        return Question("", user=f"discord:{interaction.user.id}", conversation=conversation, platform="discord",
+                        language=_language(interaction), forms=True, **what)
+
+    async def _on_choice(self, interaction: discord.Interaction, choice: str) -> None:
+        reply = asyncio.create_task(self.assistant.reply(self._interaction_question(interaction, choice=choice)))
+        done, _ = await asyncio.wait({reply}, timeout=_CHOICE_WAIT_S)
+        if done and reply.result().form is not None:  # a form opens in place of a message
+            await interaction.response.send_modal(modal(reply.result().form))
+            return
+        await interaction.response.edit_message(view=None)  # the buttons have been used
+        answer = await reply
+        await interaction.followup.send(render(answer)[:MESSAGE_LIMIT], ephemeral=True, **_with_view(answer))
+
+    async def _on_form(self, interaction: discord.Interaction, values: dict[str, str]) -> None:
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        answer = await self.assistant.reply(self._interaction_question(interaction, values=values))
+        await interaction.followup.send(render(answer)[:MESSAGE_LIMIT], ephemeral=True, **_with_view(answer))
+
+    async def _on_feedback(self, interaction: discord.Interaction, custom_id: str) -> None:
+        _, helpful, ref = custom_id.split(":")
+        await self.assistant.feedback(int(ref), f"discord:{interaction.user.id}", helpful == "1")
+        content = interaction.message.content if interaction.message else ""
+        language = "zh" if T.language(content) == "zh" else "en"
+        thanks = f"\n\n*{M.say('feedback_thanks', language)}*"
+        await interaction.response.edit_message(content=(content[:MESSAGE_LIMIT - len(thanks)] + thanks), view=None)
 
     # --- sending --------------------------------------------------------------------------
 
@@ -178,12 +284,13 @@ class DiscordBot(discord.Client):
         answer = await self.assistant.reply(question, on_partial=live.update if live else None)
         parts = split_text(render(answer), MESSAGE_LIMIT)
         shown = await live.finish() if live else None
+        last = len(parts) - 1  # buttons go under the last part
         if shown is not None:  # the preview (already the reply) becomes the first part
-            await shown.edit(content=parts[0])
+            await shown.edit(content=parts[0], **(_with_view(answer) if last == 0 else {}))
         else:
-            await send(parts[0], **as_reply)
-        for part in parts[1:]:
-            await send(part)
+            await send(parts[0], **as_reply, **(_with_view(answer) if last == 0 else {}))
+        for n, part in enumerate(parts[1:], 1):
+            await send(part, **(_with_view(answer) if n == last else {}))
 
     async def _apologise(self, send, question_text: str) -> None:
         try:
@@ -203,6 +310,11 @@ def client(assistant: Assistant, settings: Settings) -> DiscordBot:
     if not shards:
         return DiscordBot(assistant, settings)
     return ShardedDiscordBot(assistant, settings, shard_count=None if shards == "auto" else int(shards))
+
+
+def _with_view(answer: Answer) -> dict:
+    buttons = view(answer)
+    return {"view": buttons} if buttons else {}
 
 
 def _language(interaction: discord.Interaction) -> str:

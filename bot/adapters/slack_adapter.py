@@ -1,5 +1,5 @@
-"""Slack adapter (slack-bolt, async): mentions, DMs, thread follow-ups, `/ask`, `/positions`, `/match`,
-feedback buttons.
+"""Slack adapter (slack-bolt, async): mentions, DMs, thread follow-ups, slash commands (`/ask`, `/positions`,
+`/match`, `/interest`, `/handoff`, `/forget`), buttons (choices, feedback) and forms as modals.
 
 It only translates: a Slack event becomes a `Question`, `Assistant.reply` answers it, and the
 `Answer` is rendered as Block Kit within Slack's limits. Bolt acknowledges every event before the
@@ -9,9 +9,9 @@ listener runs, so answering never holds up the 3-second acknowledgement.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 from slack_bolt.app.async_app import AsyncApp
@@ -27,9 +27,8 @@ from bot.adapters.split import split_text
 from bot.config import Settings
 from bot.core import text as T
 from bot.core.assistant import Assistant
-from bot.core.types import Answer, Question
+from bot.core.types import Answer, Form, Question
 from bot.errors import BotError
-from bot.feedback import FeedbackStore
 
 _log = logging.getLogger(__name__)
 
@@ -39,6 +38,9 @@ CONTEXT_ELEMENTS = 10  # elements in one context block
 EVENTS_PATH = "/slack/events"
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+>")
 _FEEDBACK = re.compile(r"^feedback_(helpful|unhelpful)$")
+_CHOICE = re.compile(r"^choice_")
+_FORM = re.compile(r"^form:")
+COMMANDS = ("/ask", "/positions", "/match", "/interest", "/handoff", "/forget")
 
 
 # --- rendering -----------------------------------------------------------------------------
@@ -48,9 +50,10 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def render(answer: Answer, answer_id: int | None = None) -> list[list[dict]]:
+def render(answer: Answer) -> list[list[dict]]:
     """Block Kit messages for `answer`: its text in sections, the numbered sources in context
-    blocks, and feedback buttons (when `answer_id` is given); as many messages as the limits need."""
+    blocks, and its choices as buttons (or feedback buttons, when it is on record); as many
+    messages as the limits need."""
     blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
                           for part in split_text(escape(answer.text), SECTION_LIMIT)]
     if answer.sources:
@@ -59,16 +62,36 @@ def render(answer: Answer, answer_id: int | None = None) -> list[list[dict]]:
         blocks += [{"type": "context", "elements": [{"type": "mrkdwn", "text": e[:SECTION_LIMIT]}
                                                     for e in elements[i:i + CONTEXT_ELEMENTS]]}
                    for i in range(0, len(elements), CONTEXT_ELEMENTS)]
-    if answer_id is not None:
+    if answer.choices:
+        blocks.append({"type": "actions", "block_id": "choices", "elements": [
+            _button(c.label, f"choice_{c.id}", c.id, c.style or None) for c in answer.choices]})
+    elif answer.ref is not None:
         blocks.append({"type": "actions", "block_id": "feedback", "elements": [
-            _button(M.say("helpful", answer.language), "feedback_helpful", answer_id, "primary"),
-            _button(M.say("not_helpful", answer.language), "feedback_unhelpful", answer_id)]})
+            _button(M.say("helpful", answer.language), "feedback_helpful", str(answer.ref), "primary"),
+            _button(M.say("not_helpful", answer.language), "feedback_unhelpful", str(answer.ref))]})
     return [blocks[i:i + MAX_BLOCKS] for i in range(0, len(blocks), MAX_BLOCKS)]
 
 
-def _button(label: str, action_id: str, answer_id: int, style: str | None = None) -> dict:
-    button = {"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action_id,
-              "value": str(answer_id)}
+def modal(form: Form, metadata: str = "") -> dict:
+    """A form as a Slack modal; a refused value is shown under its field (see _on_form)."""
+    blocks = []
+    for f in form.fields:
+        element = {"type": "plain_text_input", "action_id": "value", "multiline": f.long,
+                   "max_length": 1000 if f.long else 300}
+        if f.value:
+            element["initial_value"] = f.value
+        if f.hint:
+            element["placeholder"] = {"type": "plain_text", "text": f.hint[:150]}
+        blocks.append({"type": "input", "block_id": f.id, "optional": not f.required, "element": element,
+                       "label": {"type": "plain_text", "text": f.label[:2000]}})
+    return {"type": "modal", "callback_id": f"form:{form.id}", "private_metadata": metadata[:3000],
+            "title": {"type": "plain_text", "text": form.title[:24]},
+            "submit": {"type": "plain_text", "text": form.submit[:24]}, "blocks": blocks}
+
+
+def _button(label: str, action_id: str, value: str, style: str | None = None) -> dict:
+    button = {"type": "button", "text": {"type": "plain_text", "text": label[:75]}, "action_id": action_id,
+              "value": value}
     return {**button, "style": style} if style else button
 
 
@@ -94,9 +117,6 @@ class SlackBot:
         self.assistant = assistant
         self.config = settings.slack
         self.stream_interval = settings.llm.stream_edit_seconds
-        self.feedback = FeedbackStore(settings.resolve(settings.slack.feedback_db))
-        # SQLite writes get their own thread: under a burst they must not queue behind the answers.
-        self._feedback_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feedback")
         self.state = assistant.state  # answered events and followed threads, shared by replicas with Redis
         self.signing_secret = signing_secret
         client = client or AsyncWebClient(token=bot_token, **({"base_url": settings.slack.api_url}
@@ -109,9 +129,11 @@ class SlackBot:
                             request_verification_enabled=signing_secret is not None)
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
-        for command in ("/ask", "/positions", "/match"):
+        for command in COMMANDS:
             self.app.command(command)(self._on_command)
         self.app.action(_FEEDBACK)(self._on_feedback)
+        self.app.action(_CHOICE)(self._on_choice)
+        self.app.view(_FORM)(self._on_form)
         self.app.error(self._on_error)
 
     async def check_credentials(self) -> None:
@@ -150,7 +172,7 @@ class SlackBot:
         dm = event.get("channel_type") == "im"
         conversation = f"slack:{team}:dm:{user}" if dm and not thread_ts else f"slack:{team}:{channel}:{thread_ts}"
         question = Question(_MENTION.sub("", event.get("text", "")).strip(), user=f"slack:{team}/{user}",
-                            conversation=conversation, platform="slack")
+                            conversation=conversation, platform="slack", shared=not dm)
 
         async def post(blocks: list[dict]) -> None:
             await client.chat_postMessage(channel=channel, thread_ts=thread_ts, blocks=blocks,
@@ -170,30 +192,62 @@ class SlackBot:
         await self._deliver(question, post, live=live, replace=replace)
 
     async def _on_command(self, ack, command: dict, respond) -> None:
-        """/ask QUESTION, /positions [AREA or LEVEL], /match BACKGROUND."""
+        """/ask QUESTION, /positions [AREA or LEVEL], /match BACKGROUND, /interest, /handoff, /forget."""
         await ack()  # at once; the answer follows through the response URL
         team, user = command.get("team_id", ""), command.get("user_id", "")
         name = command.get("command", "/ask").lstrip("/")
         question = Question(command.get("text", ""), user=f"slack:{team}/{user}",
                             conversation=f"slack:{team}:{command.get('channel_id', '')}:ask:{user}", platform="slack",
-                            command="" if name == "ask" else name)
+                            command="" if name == "ask" else name, forms=True)
+        # What concerns the candidate's own data is only ever shown to them.
+        visibility = self.config.ask_visibility if name in ("ask", "positions", "match") else "ephemeral"
 
         async def post(blocks: list[dict]) -> None:
-            await respond(blocks=blocks, text=fallback_text(blocks), response_type=self.config.ask_visibility,
-                          replace_original=False)
+            await respond(blocks=blocks, text=fallback_text(blocks), response_type=visibility, replace_original=False)
         await self._deliver(question, post)
 
     async def _on_feedback(self, ack, body: dict, action: dict, respond) -> None:
         await ack()
         helpful = action["action_id"] == "feedback_helpful"
-        user = f"slack:{body.get('team', {}).get('id', '')}/{body.get('user', {}).get('id', '')}"
-        await self._record(self.feedback.record_feedback, int(action["value"]), user, helpful)
-        message = body.get("message") or {}
-        language = T.language(message.get("text", ""))
-        # The buttons give way to a note, so the candidate sees the click was recorded.
-        blocks = [b for b in message.get("blocks", []) if b.get("block_id") != "feedback"]
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": M.say("feedback_thanks", language)}]})
-        await respond(blocks=blocks, text=message.get("text", ""), replace_original=True)
+        await self.assistant.feedback(int(action["value"]), _user(body), helpful)
+        await respond(**_used(body, M.say("feedback_thanks", _language(body))), replace_original=True)
+
+    async def _on_choice(self, ack, body: dict, action: dict, client: AsyncWebClient, respond) -> None:
+        """A choice's reply; a form opens as a modal (the click's trigger_id is valid for 3 seconds)."""
+        await ack()
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
+        thread_ts = (body.get("message") or {}).get("thread_ts")
+        team = body.get("team", {}).get("id", "")
+        dm = channel.startswith("D") and not thread_ts
+        question = Question("", user=_user(body), platform="slack", choice=action["action_id"].removeprefix("choice_"),
+                            conversation=f"slack:{team}:dm:{body.get('user', {}).get('id', '')}" if dm
+                            else f"slack:{team}:{channel}:{thread_ts}", forms=True)
+        answer = await self.assistant.reply(question)
+        if answer.form is not None:
+            metadata = json.dumps({"channel": channel, "thread_ts": thread_ts})
+            await client.views_open(trigger_id=body["trigger_id"], view=modal(answer.form, metadata))
+            return
+        label = next((e["text"]["text"] for b in (body.get("message") or {}).get("blocks", [])
+                      for e in b.get("elements", []) if e.get("action_id") == action["action_id"]), "")
+        await respond(**_used(body, f"✓ {label}" if label else ""), replace_original=True)
+        for blocks in render(answer):
+            await respond(blocks=blocks, text=fallback_text(blocks), response_type="ephemeral", replace_original=False)
+
+    async def _on_form(self, ack, body: dict, view: dict, client: AsyncWebClient) -> None:
+        """A submitted modal: refused values are shown under their fields; else the reply goes to the
+        candidate's DM with the bot."""
+        values = {block: (fields.get("value") or {}).get("value") or ""
+                  for block, fields in view.get("state", {}).get("values", {}).items()}
+        answer = await self.assistant.reply(Question("", user=_user(body), platform="slack", values=values, forms=True,
+                                                     conversation=f"slack:{body.get('team', {}).get('id', '')}:form"))
+        errors = {f.id: f.error for f in answer.form.fields if f.error} if answer.form else {}
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        for blocks in render(answer):
+            await client.chat_postMessage(channel=body.get("user", {}).get("id", ""), blocks=blocks,
+                                          text=fallback_text(blocks))
 
     async def _claim(self, key: str, ttl: float) -> bool:
         try:
@@ -209,15 +263,6 @@ class SlackBot:
             _log.warning("could not check a Slack thread: %s", e)
             return False
 
-    async def _record(self, write, *args):
-        """A feedback write in its own thread; a locked or full database is logged, not the candidate's
-        problem (None: the answer goes out without buttons)."""
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._feedback_thread, write, *args)
-        except Exception as e:
-            _log.error("could not record feedback in %s: %s", self.feedback.path, e)
-            return None
-
     async def _on_error(self, error: Exception, body: dict) -> None:
         _log.error("Slack listener failed for %s", body.get("type", "?"), exc_info=error)
 
@@ -226,10 +271,7 @@ class SlackBot:
     async def _deliver(self, question: Question, post, *, live: LiveMessage | None = None, replace=None) -> None:
         try:
             answer = await self.assistant.reply(question, on_partial=live.update if live else None)
-            answer_id = None
-            if not answer.notice:  # answers (refusals too) get feedback buttons, when they can be recorded
-                answer_id = await self._record(self.feedback.record_answer, question, answer)
-            messages = render(answer, answer_id)
+            messages = render(answer)
             shown = await live.finish() if live else None
             if shown is not None:  # the preview becomes the first message of the answer
                 await replace(shown, messages.pop(0))
@@ -241,6 +283,23 @@ class SlackBot:
                 await post(render(self.assistant.apology(question.text))[0])
             except Exception:
                 _log.exception("could not send the apology either")
+
+
+def _user(body: dict) -> str:
+    return f"slack:{body.get('team', {}).get('id', '')}/{body.get('user', {}).get('id', '')}"
+
+
+def _language(body: dict) -> str:
+    return T.language((body.get("message") or {}).get("text", ""))
+
+
+def _used(body: dict, note: str) -> dict:
+    """The clicked message with its buttons replaced by `note`, so the click cannot be repeated."""
+    message = body.get("message") or {}
+    blocks = [b for b in message.get("blocks", []) if b.get("type") != "actions"]
+    if note:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(note)}]})
+    return {"blocks": blocks, "text": message.get("text", "")}
 
 
 # --- running -------------------------------------------------------------------------------

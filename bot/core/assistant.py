@@ -17,6 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from bot import messages as M
+from bot.candidates.flows import Flows
+from bot.candidates.records import CandidateRecords
 from bot.config import Settings
 from bot.core import answerability, grounding
 from bot.core import text as T
@@ -91,6 +93,12 @@ class Assistant:
         # Answers are CPU work: as many at a time as there are cores. More threads only contend for the
         # interpreter with the event loop (its lag grows) and leave nothing for other blocking work.
         self._workers = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="answer")
+        # What candidates register, the answers they got and their clicks; SQLite writes on a thread of
+        # their own, so that under a burst they never queue behind the answers (nor answers behind them).
+        self.records = CandidateRecords(settings.resolve(settings.interest.db),
+                                        retention_days=settings.interest.retention_days)
+        self._records_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="records")
+        self.flows = Flows(self)
 
     @classmethod
     def open(cls, settings: Settings, *, embedder: Embedder | None = None, use_llm: bool = True) -> Assistant:
@@ -119,6 +127,8 @@ class Assistant:
         line per question at INFO: platform, the user's id hashed, latency, grounded, sources."""
         started = time.perf_counter()
         answer = await self._reply(question, on_partial)
+        if not answer.notice:
+            answer = await self._remember(question, answer)
         _log.info("answered %s user %s in %.0f ms: grounded=%s generator=%s sources=%s", question.platform,
                   hashlib.sha256(question.user.encode()).hexdigest()[:12], (time.perf_counter() - started) * 1000,
                   answer.grounded, "notice" if answer.notice else answer.generator,
@@ -127,12 +137,17 @@ class Assistant:
 
     async def _reply(self, question: Question, on_partial: Partial | None) -> Answer:
         language = T.language(question.text[:self.settings.chat.max_question_chars])
-        wait = await self.state.call(self.rate_limiter.wait, question.user)
-        if wait:
-            return self._notice(M.say("rate_limited", language, seconds=math.ceil(wait)), language)
-        if time.monotonic() < self._store_down_until:
-            return self._unavailable(language)
         try:
+            # Interest, forget me, handoff: cheap steps, so not counted against the rate limit (filling in
+            # a form one message at a time must not run into it).
+            flowed = await self.flows.reply(question, language)
+            if flowed is not None:
+                return flowed
+            wait = await self.state.call(self.rate_limiter.wait, question.user)
+            if wait:
+                return self._notice(M.say("rate_limited", language, seconds=math.ceil(wait)), language)
+            if time.monotonic() < self._store_down_until:
+                return self._unavailable(language)
             return await self.answer(question, on_partial)
         except Exception as e:
             # A server that timed out or refused the connection is unavailable; anything else is asked.
@@ -145,6 +160,54 @@ class Assistant:
                 return self._unavailable(language)
             _log.exception("could not answer a question from %s on %s", question.user, question.platform)
             return self.apology(question.text)
+
+    async def _remember(self, question: Question, answer: Answer) -> Answer:
+        """The turn in the conversation's log (for a handoff), and the answer on record (for the feedback
+        buttons and the report; not the console's, which is the team's own testing)."""
+        sources = [f"[{s.n}] {s.title}" + (f" <{s.url}>" if s.url else f" ({s.path})") for s in answer.sources]
+        await self.state.call(self.memory.log, question.user, question.conversation, question.text, answer.text,
+                              sources)
+        if question.platform == "console":
+            return answer
+        topic = next((t for t, pattern in SENSITIVE.items() if pattern.search(question.text)), "")
+        ref = await self.records_call(self.records.record_answer, question, answer, topic=topic)
+        return replace(answer, ref=ref) if ref is not None else answer
+
+    async def records_call(self, fn, *args, **kwargs):
+        """A candidate-records call on its own thread. Recording an answer may fail (a locked file): the
+        answer still goes out, without buttons. Registrations and deletions raise."""
+        call = functools.partial(fn, *args, **kwargs)
+        if fn != self.records.record_answer:
+            return await asyncio.get_running_loop().run_in_executor(self._records_thread, call)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._records_thread, call)
+        except Exception as e:
+            _log.error("could not record the answer in %s: %s", self.records.path, e)
+            return None
+
+    async def feedback(self, ref: int, user: str, helpful: bool) -> bool:
+        """A helpful / not helpful click on a recorded answer; False when it could not be recorded."""
+        try:
+            return await self.records_call(self.records.record_feedback, ref, user, helpful)
+        except Exception as e:
+            _log.error("could not record feedback in %s: %s", self.records.path, e)
+            return False
+
+    async def forget(self, user: str) -> tuple[dict[str, int], set[str]]:
+        """Forget me: the user's records (and those of anyone who registered their email), and every
+        conversation of theirs in memory."""
+        counts, users = await self.records_call(self.records.forget, user)
+        for each in users | {user}:
+            await self.state.call(self.memory.forget, each)
+        return counts, users
+
+    async def open_areas(self, language: str) -> list[str]:
+        """The areas open positions are in (examples for the interest form); none without records."""
+        try:
+            return (await self._work(self.openings)).open_areas(language)
+        except Exception as e:
+            _log.warning("no open areas to suggest: %s", e)
+            return []
 
     def _unavailable(self, language: str) -> Answer:
         return self._notice(M.say("unavailable", language, contact=self.settings.lab.contact_email), language)
@@ -330,7 +393,9 @@ class Assistant:
                          name_documents=self._name_documents(answerability.entities(query), retrieval))
         timings = {"retrieve_ms": round((retrieved - started) * 1000, 2),
                    "compose_ms": round((time.perf_counter() - retrieved) * 1000, 2)}
-        return replace(answer, timings=timings), retrieval
+        best = retrieval.hits[0] if retrieval.hits else None
+        found = (best.chunk.path, best.chunk.title, round(best.similarity, 4)) if best else ("", "", 0.0)
+        return replace(answer, timings=timings, best=found), retrieval
 
     def _name_documents(self, names: list, retrieval: Retrieval) -> dict:
         """For each name the question uses, the document in the other script (if any) that is about

@@ -66,5 +66,31 @@ class ConversationMemory:
         except Exception as e:
             _log.warning("conversation memory not written: %s", e)
 
+    def log(self, user: str, key: str, question: str, answer: str, sources: list[str]) -> None:
+        """What was asked and answered, with the sources: handed to a person when the candidate asks for
+        one. Each user's conversations are indexed, so "forget me" finds them all."""
+        if self.max_turns == 0:
+            return
+        turn = json.dumps({"q": question, "a": answer, "sources": sources}, ensure_ascii=False)
+        try:
+            self.state.push(f"log:{key}", turn, keep=self.max_turns, ttl=self.ttl_s)
+            self.state.push(f"conversations:{user}", key, keep=100, ttl=self.ttl_s)
+        except Exception as e:
+            _log.warning("conversation log not written: %s", e)
+
+    def transcript(self, key: str) -> list[dict]:
+        try:
+            return [json.loads(item) for item in self.state.items(f"log:{key}")]
+        except Exception as e:
+            _log.warning("conversation log not read: %s", e)
+            return []
+
     def clear(self, key: str) -> None:
         self.state.delete(f"turns:{key}")
+        self.state.delete(f"log:{key}")
+
+    def forget(self, user: str) -> None:
+        """Every conversation `user` took part in (in this process, or in Redis for all replicas)."""
+        for key in set(self.state.items(f"conversations:{user}")):
+            self.clear(key)
+        self.state.delete(f"conversations:{user}")

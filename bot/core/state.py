@@ -83,6 +83,14 @@ class MemoryState:
         with self._lock:
             return list(self._get(key) or ())
 
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            return self._get(key)
+
+    def put(self, key: str, value: str, ttl: float) -> None:
+        with self._lock:
+            self._set(key, value, ttl)
+
     def delete(self, key: str) -> None:
         with self._lock:
             self._values.pop(key, None)
@@ -137,6 +145,12 @@ class RedisState:
 
     def items(self, key: str) -> list[str]:
         return self._redis.lrange(self._prefix + key, 0, -1)
+
+    def get(self, key: str) -> str | None:
+        return self._redis.get(self._prefix + key)
+
+    def put(self, key: str, value: str, ttl: float) -> None:
+        self._redis.set(self._prefix + key, value, px=max(1, int(ttl * 1000)))
 
     def delete(self, key: str) -> None:
         self._redis.delete(self._prefix + key)

@@ -11,8 +11,43 @@ class Question:
     user: str = "console:local"   # platform-qualified, e.g. "discord:1234"
     conversation: str = "console"  # thread / DM key for follow-up memory
     platform: str = "console"
-    command: str = ""              # "positions" or "match" from a slash command; "" reads the text
+    command: str = ""              # a slash command ("positions", "match", "interest", ...); "" reads the text
     language: str = ""             # the platform's locale ("zh", "en") for a command with little text
+    choice: str = ""               # the id of a Choice the candidate clicked (or typed)
+    values: dict | None = field(default=None, compare=False)  # a submitted Form: field id -> text
+    forms: bool = False            # the surface shows a Form as a whole (a modal), not a field a message
+    shared: bool = False           # asked where others read along (a server channel, a channel thread)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A button (Discord, Slack) or a numbered option (console) offered with a reply."""
+
+    id: str
+    label: str
+    style: str = ""  # "primary" or "danger"; "" for a plain button
+
+
+@dataclass(frozen=True)
+class Field:
+    id: str
+    label: str
+    required: bool = True
+    long: bool = False   # several lines (a note)
+    hint: str = ""       # placeholder / example
+    value: str = ""      # filled in already (a resubmitted form)
+    error: str = ""      # why the submitted value was refused
+
+
+@dataclass(frozen=True)
+class Form:
+    """Fields a platform with forms shows at once (a Discord or Slack modal); elsewhere the core asks
+    for them one message at a time and the reply's text is the next question."""
+
+    id: str
+    title: str
+    fields: tuple[Field, ...]
+    submit: str
 
 
 @dataclass(frozen=True)
@@ -34,6 +69,10 @@ class Answer:
     notice: bool = False            # the bot's own message (help, rate limit, error), not an answer
     generator: str = "extractive"   # "extractive", "llm", or "fallback" (the LLM's answer was not usable)
     timings: dict[str, float] = field(default_factory=dict, compare=False)
+    choices: tuple[Choice, ...] = ()  # buttons to offer with it (consent, confirmation)
+    form: Form | None = None          # a form to show, where the platform can (see Form)
+    ref: int | None = None            # the recorded answer's id, for helpful / not helpful buttons
+    best: tuple[str, str, float] = ("", "", 0.0)  # the closest document found: path, title, similarity
 
 
 @dataclass(frozen=True)

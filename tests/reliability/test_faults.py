@@ -73,7 +73,7 @@ def test_chat_survives_the_server_going_away(chroma, tmp_path, embedder):
 
 async def test_a_locked_feedback_database_still_delivers_the_answer(slack, kb_assistant, tmp_path, caplog):
     async with running(slack, fresh_assistant(kb_assistant), tmp_path) as bot:
-        lock = sqlite3.connect(bot.bot.feedback.path)
+        lock = sqlite3.connect(bot.bot.assistant.records.path)
         lock.execute("begin exclusive")  # another process holds the write lock
         try:
             await bot.event(message("How big is the campus?"))
@@ -84,7 +84,7 @@ async def test_a_locked_feedback_database_still_delivers_the_answer(slack, kb_as
     [post] = slack.posted()
     assert "hectares" in section_text(post)
     assert not any(b["type"] == "actions" for b in post["blocks"])  # no buttons: nothing to record them against
-    assert "could not record feedback" in caplog.text
+    assert "could not record the answer" in caplog.text
 
 
 async def test_lone_surrogates_and_control_characters_are_answered(kb_assistant):

@@ -29,10 +29,10 @@ CASES = 150
 @given(text=MESSAGES)
 def test_rendering_never_escapes_limits_or_markup(text):
     answer = Answer(text, (Source(1, text[:80] or "t", "kb/x.md", text[:240], 1.0, url="https://lab.example/x"),),
-                    grounded=True, language="en")
+                    grounded=True, language="en", ref=1)
     for part in split_text(discord_adapter.render(answer), discord_adapter.MESSAGE_LIMIT):
         assert len(part) <= discord_adapter.MESSAGE_LIMIT
-    for blocks in slack_adapter.render(answer, answer_id=1):
+    for blocks in slack_adapter.render(answer):
         assert len(blocks) <= slack_adapter.MAX_BLOCKS
         for block in blocks:
             texts = [block["text"]["text"]] if block["type"] == "section" else [

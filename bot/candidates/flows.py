@@ -1,0 +1,302 @@
+"""The conversations that are not questions: registering interest (consent first), forget me, and
+handoff to a person. Written once, as neutral replies (text, choices, a form); each adapter renders
+them (buttons, modals, console prompts). Where a step is in a conversation is kept per user in the
+shared state, so any replica can take the next message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import time
+from dataclasses import replace
+
+from bot import messages as M
+from bot.candidates import handoff as H
+from bot.candidates.privacy import EMAIL, remember
+from bot.core import text as T
+from bot.core.types import Answer, Choice, Field, Form, Question
+
+_log = logging.getLogger(__name__)
+
+_FLOW_TTL = 1800.0  # a consent or form left unanswered this long is dropped (nothing stored)
+_FLOW_KEY = "flow:{user}"
+
+# Whole messages (or slash commands) that start a flow. A question that merely mentions interest
+# ("I'm interested in robotics: what is open?") is a question, answered from the documents.
+_INTEREST = re.compile(
+    r"^\s*(?:/interest|(?:i'?m|i am|i'd be|i would be)\s+(?:very\s+|really\s+)?interested(?:\s+in\s+(?P<en>[^?]+?))?"
+    r"|(?:please\s+)?(?:register|record|sign\s+up)\s+(?:for\s+)?(?:my\s+)?interest(?:\s+in\s+(?P<en2>[^?]+?))?"
+    r"|sign\s+me\s+up|i\s+want\s+to\s+apply(?:\s+for\s+(?P<en3>[^?]+?))?"
+    r"|我(?:想|要)(?:申请|登记)(?P<zh>[^？?]*?)|我(?:对(?P<zh2>[^？?]+?))?(?:很)?感兴趣|登记(?:求职)?意向)\s*[.!。！]*\s*$", re.I)
+_FORGET = re.compile(r"^\s*(?:/forget|(?:please\s+)?(?:forget\s+(?:me|about\s+me)|(?:delete|erase|remove)\s+(?:all\s+)?"
+                     r"(?:my\s+)?(?:personal\s+)?(?:data|information|info|details))"
+                     r"|(?:请)?(?:删除|清除)(?:我的)?(?:个人)?(?:信息|数据|资料)|忘记我)\s*[.!。！]*\s*$", re.I)
+# A request for a person, not a question about whom to contact ("how do I contact the recruiters?" and
+# "如何联系招聘人员？" are answered from the documents).
+_HANDOFF = re.compile(r"^\s*/handoff|\b(?:talk|speak|chat)\s+(?:to|with)\s+(?:a|an|some)?\s*(?:real\s+)?"
+                      r"(?:person|human|recruiter|someone|people|member of (?:the )?(?:staff|team))\b"
+                      r"|\bhuman\s+(?:please|agent)\b"
+                      r"|我(?:想|要|希望|需要)(?:和|跟|与)?(?:联系|找)(?:一下)?(?:招聘)?(?:人员|工作人员|HR|真人|人工)"
+                      r"|转人工|人工(?:客服|服务)", re.I)
+_YES = re.compile(r"^\s*(?:y|yes|yeah|yep|ok|okay|sure|i agree|agree|i do|send it|please do|同意|是|是的|好|好的|可以|发送)"
+                  r"\s*[.!。！]*\s*$", re.I)
+_NO = re.compile(r"^\s*(?:n|no|nope|no thanks|no, thanks|i don'?t agree|don'?t|不|不用|不用了|不同意|否)\s*[.!。！]*\s*$", re.I)
+_CANCEL = re.compile(r"^\s*(?:cancel|stop|quit|never mind|nevermind|取消|停止|算了)\s*[.!。！]*\s*$", re.I)
+_SKIP = re.compile(r"^\s*(?:skip|none|no|n/a|-|跳过|无|没有)\s*[.!。！]*\s*$", re.I)
+
+_LIMITS = {"name": 100, "email": 254, "areas": 300, "note": 1000}
+
+
+def command_in(text: str) -> str:
+    """The flow a message starts ("interest", "forget", "handoff"), or ""."""
+    if _FORGET.match(text):
+        return "forget"
+    if _INTEREST.match(text):
+        return "interest"
+    if _HANDOFF.search(text):
+        return "handoff"
+    return ""
+
+
+def consent_version() -> str:
+    """Changes whenever the consent text does: stored with each registration."""
+    texts = json.dumps([M.say("consent", lang, platform="{platform}", lab="{lab}", days="{days}") for lang in ("en", "zh")])
+    return hashlib.sha256(texts.encode()).hexdigest()[:12]
+
+
+class Flows:
+    """`reply(question)` answers a message that belongs to a flow, or returns None (a question)."""
+
+    def __init__(self, assistant):
+        self.assistant = assistant
+        self.settings = assistant.settings
+        self.state = assistant.state
+
+    async def reply(self, question: Question, language: str) -> Answer | None:
+        text = " ".join(T.printable(question.text).split())
+        language = language if text else (question.language or "en")
+        command = question.command if question.command in ("interest", "forget", "handoff") else command_in(text)
+        if command == "forget":
+            return await self._forget(question, language)
+        flow = await self._flow(question.user)
+        if command == "interest":
+            return await self._ask_consent(question, text, language)
+        if command == "handoff":
+            return await self._offer_handoff(question, text, language)
+        if question.values is not None:
+            return await self._submitted(question, flow)
+        if flow is None:
+            return self._notice(M.say("flow_expired", language), language) if question.choice else None
+        lang = flow["lang"]
+        choice = question.choice or self._typed_choice(text, flow)
+        if flow["step"] == "consent":
+            if choice == "consent_yes" and question.shared and not question.forms:
+                # Typed in a channel, the answers would be read by everyone there: the button opens a
+                # private form, and a direct message is private too.
+                return self._notice(M.say("private_please", lang), lang)
+            if choice == "consent_yes":
+                # Shown as a modal (forms), the form is answered there, and messages meanwhile are questions.
+                flow.update(step="form", consent_at=time.time(), values=flow.get("values", {}), modal=question.forms)
+                await self._save_flow(question.user, flow)
+                return self._form_reply(flow, "")
+            if choice == "consent_no":
+                await self._end(question.user)
+                return self._notice(M.say("consent_declined", lang), lang)
+        elif flow["step"] == "form":
+            if choice in ("interest_edit", "consent_yes"):  # a second click shows the form again
+                flow["modal"] = question.forms
+                await self._save_flow(question.user, flow)
+                return self._form_reply(flow, "")
+            if _CANCEL.match(text):
+                await self._end(question.user)
+                return self._notice(M.say("flow_cancelled", lang), lang)
+            if text and not question.choice:
+                return None if flow.get("modal") else await self._next_field(question, flow, text)
+        elif flow["step"] == "handoff":
+            if choice == "handoff_yes":
+                await self._end(question.user)
+                return await self._send_handoff(question, flow)
+            if choice == "handoff_no":
+                await self._end(question.user)
+                return self._notice(M.say("handoff_declined", lang), lang)
+        if question.choice:  # a button of an earlier step
+            return self._notice(M.say("flow_expired", lang), lang)
+        await self._end(question.user)  # anything else is a question: the flow is dropped
+        return None
+
+    # --- registering interest ---------------------------------------------------------------
+
+    async def _ask_consent(self, question: Question, text: str, language: str) -> Answer:
+        match = _INTEREST.match(text)
+        wanted = next((g for g in (match.group(k) for k in ("en", "en2", "en3", "zh", "zh2")) if g), "") if match else ""
+        areas = await self.assistant.open_areas(language)
+        hint = M.say("field_areas_hint", language, example=("、" if language == "zh" else ", ").join(areas[:3])) if areas else ""
+        flow = {"flow": "interest", "step": "consent", "lang": language, "hint": hint[:100],
+                "values": {"areas": wanted.strip(" .")} if wanted.strip(" .") else {}}
+        await self._save_flow(question.user, flow)
+        lab = self.settings.lab
+        consent = M.say("consent", language, platform=M.PLATFORMS.get(question.platform, question.platform),
+                        lab=lab.display_name(language), days=self.settings.interest.retention_days)
+        return self._notice(consent, language, choices=(Choice("consent_yes", M.say("consent_yes", language), "primary"),
+                                                        Choice("consent_no", M.say("consent_no", language))))
+
+    def _form(self, flow: dict, errors: dict[str, str] | None = None) -> Form:
+        lang, values, errors = flow["lang"], flow.get("values", {}), errors or {}
+        fields = (Field("name", M.say("field_name", lang)),
+                  Field("email", M.say("field_email", lang), hint="name@example.org"),
+                  Field("areas", M.say("field_areas", lang), hint=flow.get("hint", "")),
+                  Field("note", M.say("field_note", lang), required=False, long=True))
+        fields = tuple(replace(f, value=values.get(f.id, ""), error=errors.get(f.id, "")) for f in fields)
+        return Form("interest", M.say("interest_title", lang), fields, M.say("interest_submit", lang))
+
+    def _form_reply(self, flow: dict, prefix: str, errors: dict[str, str] | None = None) -> Answer:
+        """The form, for platforms that show one; its text asks for the first missing field."""
+        form = self._form(flow, errors)
+        missing = _pending(form, flow)
+        lang = flow["lang"]
+        hint = f" ({missing.hint})" if missing.id == "areas" and missing.hint else ""
+        space = "" if lang == "zh" else " "
+        ask = f"{M.say('ask_' + missing.id, lang)}{hint}{space}{M.say('ask_cancel', lang)}"
+        text = f"{prefix}\n\n{ask}" if prefix else ask
+        choices = (Choice("interest_edit", M.say("edit", lang)),) if errors else ()
+        return self._notice(text, lang, choices=choices, form=form)
+
+    async def _next_field(self, question: Question, flow: dict, text: str) -> Answer:
+        field = _pending(self._form(flow), flow)
+        value = "" if not field.required and _SKIP.match(text) else text
+        error = _invalid(field, value, flow["lang"])
+        if error:
+            return self._form_reply(flow, error)
+        flow["values"][field.id] = value
+        if _pending(self._form(flow), flow) is not None:
+            await self._save_flow(question.user, flow)
+            return self._form_reply(flow, "")
+        return await self._register(question, flow)
+
+    async def _submitted(self, question: Question, flow: dict | None) -> Answer:
+        language = (flow or {}).get("lang") or question.language or "en"
+        if flow is None or flow.get("step") != "form":  # consent is checked here, not trusted to the platform
+            return self._notice(M.say("flow_expired", language), language)
+        values = {k: " ".join(str(v).split()) if k != "note" else str(v).strip() for k, v in question.values.items()}
+        flow["values"] = {f.id: values.get(f.id, "") for f in self._form(flow).fields}
+        errors = {f.id: e for f in self._form(flow).fields if (e := _invalid(f, flow["values"][f.id], language))}
+        if errors:
+            await self._save_flow(question.user, flow)
+            return self._form_reply(flow, "\n".join(errors.values()), errors)
+        return await self._register(question, flow)
+
+    async def _register(self, question: Question, flow: dict) -> Answer:
+        values, lang = flow["values"], flow["lang"]
+        remember(values["name"])  # masked in every log line from now on
+        await self.assistant.records_call(
+            self.assistant.records.add_interest, platform=question.platform, user=question.user, name=values["name"],
+            email=values["email"], areas=values["areas"], note=values.get("note", ""), language=lang,
+            consent_version=consent_version(), consent_at=flow["consent_at"])
+        await self._end(question.user)
+        _log.info("interest registered on %s", question.platform)
+        return self._notice(M.say("interest_saved", lang, name=values["name"], areas=values["areas"], email=values["email"],
+                                  lab=self.settings.lab.display_name(lang)), lang)
+
+    # --- forget me ----------------------------------------------------------------------------
+
+    async def _forget(self, question: Question, language: str) -> Answer:
+        counts, users = await self.assistant.forget(question.user)
+        await self._end(question.user)
+        what = [M.counted(kind, n, language) for kind, n in counts.items() if n]
+        if not what:
+            return self._notice(M.say("forgotten_none", language), language)
+        joined = ("、" if language == "zh" else ", ").join(what)
+        return self._notice(M.say("forgotten", language, what=joined), language)
+
+    # --- handoff ------------------------------------------------------------------------------
+
+    async def _offer_handoff(self, question: Question, text: str, language: str) -> Answer:
+        transcript = self.assistant.memory.transcript(question.conversation)
+        destination = H.route(self.settings, [t["q"] for t in transcript] + [text])
+        contact = self.settings.lab.contact_email
+        if destination is None:
+            return self._notice(M.say("handoff_unset", language, contact=contact), language)
+        flow = {"flow": "handoff", "step": "handoff", "lang": language, "request": text,
+                "conversation": question.conversation}
+        await self._save_flow(question.user, flow)
+        who, how = self._who_and_how(destination, question.platform, language)
+        offer = M.say("handoff_offer", language, questions=len(transcript), who=who, how=how)
+        return self._notice(offer, language, choices=(Choice("handoff_yes", M.say("handoff_yes", language), "primary"),
+                                                      Choice("handoff_no", M.say("handoff_no", language))))
+
+    async def _send_handoff(self, question: Question, flow: dict) -> Answer:
+        lang = flow["lang"]
+        transcript = self.assistant.memory.transcript(flow["conversation"])
+        destination = H.route(self.settings, [t["q"] for t in transcript] + [flow["request"]])
+        who, how = self._who_and_how(destination, question.platform, lang)
+        contact = self._contact(destination)
+        subject, body = H.message(flow["request"], question.platform, question.user, transcript, destination.topic)
+        status = "sent"
+        try:
+            await H.send(self.settings, destination, subject, body)
+        except Exception as e:
+            status = "failed"
+            _log.error("could not hand a conversation off to %s: %s", destination, f"{type(e).__name__}: {e}"[:300])
+        # Kept either way: a failed one is still there for the team (`python -m bot interest handoffs`).
+        await self.assistant.records_call(self.assistant.records.add_handoff, platform=question.platform,
+                                          user=question.user, topic=destination.topic, destination=str(destination),
+                                          status=status, transcript=[*transcript, {"q": flow["request"], "a": ""}])
+        key = "handoff_sent" if status == "sent" else "handoff_failed"
+        return self._notice(M.say(key, lang, who=who, how=how, contact=contact), lang)
+
+    def _who_and_how(self, destination: H.Destination, platform: str, language: str) -> tuple[str, str]:
+        who = destination.name or M.say("recruitment_team", language)
+        if platform in ("discord", "slack"):
+            how = M.say("how_here", language, platform=M.PLATFORMS[platform])
+        else:
+            how = M.say("how_email", language, contact=self._contact(destination))
+        return who, how
+
+    def _contact(self, destination: H.Destination) -> str:
+        return destination.address if destination.kind == "email" else self.settings.lab.contact_email
+
+    # --- state --------------------------------------------------------------------------------
+
+    async def _flow(self, user: str) -> dict | None:
+        raw = await self.state.call(self.state.get, _FLOW_KEY.format(user=user))
+        return json.loads(raw) if raw else None
+
+    async def _save_flow(self, user: str, flow: dict) -> None:
+        await self.state.call(self.state.put, _FLOW_KEY.format(user=user), json.dumps(flow, ensure_ascii=False),
+                              _FLOW_TTL)
+
+    async def _end(self, user: str) -> None:
+        await self.state.call(self.state.delete, _FLOW_KEY.format(user=user))
+
+    @staticmethod
+    def _typed_choice(text: str, flow: dict) -> str:
+        """A yes or no typed instead of clicked."""
+        prefix = {"consent": "consent", "handoff": "handoff"}.get(flow["step"])
+        if prefix and _YES.match(text):
+            return f"{prefix}_yes"
+        if prefix and (_NO.match(text) or _CANCEL.match(text)):
+            return f"{prefix}_no"
+        return ""
+
+    @staticmethod
+    def _notice(text: str, language: str, **extra) -> Answer:
+        return Answer(text, (), grounded=False, language=language, notice=True, **extra)
+
+
+def _pending(form: Form, flow: dict) -> Field | None:
+    """The first field still to fill in: missing, or refused."""
+    values = flow.get("values", {})
+    return next((f for f in form.fields if f.id not in values or _invalid(f, values[f.id], flow["lang"])), None)
+
+
+def _invalid(field: Field, value: str, language: str) -> str:
+    if field.required and not value:
+        return M.say("invalid_required", language, label=field.label)
+    if len(value) > _LIMITS[field.id]:
+        return M.say("invalid_length", language, label=field.label, limit=_LIMITS[field.id])
+    if field.id == "email" and not EMAIL.fullmatch(value):
+        return M.say("invalid_email", language, label=field.label)
+    return ""
