@@ -169,11 +169,6 @@ class HandoffSettings:
     smtp_from: str = _opt("", "sender address of handoff emails; empty: the lab's contact_email")
     routes: tuple[HandoffRoute, ...] = field(default=(), metadata={"help": "[[handoff.routes]] tables"})
 
-    @property
-    def configured(self) -> bool:
-        return bool(self.slack_channel or self.discord_channel or self.email
-                    or any(r.email or r.slack_channel or r.discord_channel for r in self.routes))
-
 
 @dataclass(frozen=True)
 class LoggingSettings:

@@ -81,11 +81,11 @@ class Flows:
         command = question.command if question.command in ("interest", "forget", "handoff") else command_in(text)
         if command == "forget":
             return await self._forget(question, language)
-        flow = await self._flow(question.user)
         if command == "interest":
             return await self._ask_consent(question, text, language)
         if command == "handoff":
             return await self._offer_handoff(question, text, language)
+        flow = await self._flow(question.user)
         if question.values is not None:
             return await self._submitted(question, flow)
         if flow is None:
