@@ -117,3 +117,19 @@ async def test_concurrent_answers_do_not_block_the_event_loop(kb_assistant):
     assert "Zhu Shiqiang" in answers[0].text and "30 billion" in answers[3].text
     # The loop kept running while the 16 answers were computed in worker threads.
     assert ticks >= 2
+
+
+def test_a_question_about_the_candidate_themselves_is_about_the_bots_own_lab(tmp_path, embedder):
+    """"Which city would I be working in?" names no lab: quoting a partner's city would be a wrong-lab answer."""
+    settings = indexed_kb(tmp_path, embedder, {
+        "partner.md": "---\ntitle: Alibaba opens a joint lab\norganisation: Alibaba\n---\n# Joint lab\n\n"
+                      "Alibaba's new joint lab with the university opened in Hefei, the capital of Anhui province. "
+                      "Researchers will be working in the city's science park.\n",
+        "about.md": "---\ntitle: About Zhejiang Lab\norganisation: Zhejiang Lab\n---\n# About\n\n"
+                    "Zhejiang Lab is a research institute in Hangzhou, the capital of Zhejiang province. "
+                    "Its campus lies in the Future Sci-Tech City.\n"})
+    assistant = Assistant(settings, store=Store(settings), embedder=embedder)
+    answer = ask(assistant, "Which city would I be working in?")
+    assert "Hefei" not in answer.text
+    assert not answer.grounded or "Hangzhou" in answer.text
+    assert "Hefei" in ask(assistant, "Which city is Alibaba's joint lab in?").text

@@ -43,6 +43,7 @@ _GREETING = re.compile(r"^\s*(hi|hello|hey|help|/help|who are you|what can you d
 _THE_LAB = re.compile(r"\b(?:the|this|your|that)\s+lab(?:oratory)?\b(?!\s+with)", re.I)
 # The same in Chinese: 实验室 on its own (or 贵/你们/该/这个实验室), not the end of a name (之江实验室, 联合实验室).
 _THE_LAB_ZH = re.compile(r"(?:贵|你们|您们|该|这个)实验室|(?<![\u4e00-\u9fff])实验室")
+_FIRST_PERSON = re.compile(r"\b(?:I|I'd|I'm|I'll|I've|me|my|mine)\b|我(?!们)", re.I)
 _BARE_PRONOUN = re.compile(r"\b(?:it|they)\b(?!')|(?<![\u4e00-\u9fff])(?:它|该实验室|这个实验室)", re.I)
 # After the Chroma server timed out or refused a connection, questions get "unavailable" at once for
 # this long instead of each waiting for its own timeout; then the next question tries again.
@@ -263,6 +264,14 @@ class Assistant:
             text = _BARE_PRONOUN.sub(self.settings.lab.name, text, count=1)
         return self._name_the_lab(standalone(text, history))
 
+    def _about_own_lab(self, query: str) -> str:
+        """A candidate asking about themselves ("which city would I be working in?") with no lab named
+        means the lab they would join, the one whose bot this is: only sentences about it may answer.
+        (The search itself stays as asked, so an unrelated question still finds nothing.)"""
+        if not _FIRST_PERSON.search(query) or answerability.entities(query):
+            return query
+        return f"{query} ({self.settings.lab.display_name(T.language(query))})"
+
     def _name_the_lab(self, text: str) -> str:
         lab = self.settings.lab
         text = _THE_LAB.sub(lab.name, text)
@@ -387,10 +396,11 @@ class Assistant:
         self.memory.add(conversation, text, query)
         retrieved = time.perf_counter()
         sentences = self.store.sentences_for([h.chunk.id for h in retrieval.hits])
-        answer = compose(query, language=language, retrieval=retrieval, sentences=sentences,
+        about = self._about_own_lab(query)
+        answer = compose(about, language=language, retrieval=retrieval, sentences=sentences,
                          lexical=self.retriever.lexical, settings=self.settings, focus=vectors.get("focus"),
                          predicate=vectors.get("predicate"), ask=answerability.read(text),
-                         name_documents=self._name_documents(answerability.entities(query), retrieval))
+                         name_documents=self._name_documents(answerability.entities(about), retrieval))
         timings = {"retrieve_ms": round((retrieved - started) * 1000, 2),
                    "compose_ms": round((time.perf_counter() - retrieved) * 1000, 2)}
         best = retrieval.hits[0] if retrieval.hits else None
