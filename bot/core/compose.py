@@ -23,7 +23,8 @@ from bot.config import Settings
 from bot.core import answerability as A
 from bot.core import figures as F
 from bot.core import text as T
-from bot.core.retrieval import Hit, LexicalIndex, Retrieval
+from bot.core.lexical import LexicalIndex
+from bot.core.retrieval import Hit, Retrieval
 from bot.core.store import Sentence
 from bot.core.types import Answer, Chunk, Source
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from rank_bm25 import BM25Okapi
 
 from bot.config import RetrievalSettings
 from bot.core import text as T
@@ -48,26 +47,6 @@ class Retrieval:
     language: str = "en"                                    # the question's
 
 
-class LexicalIndex:
-    """BM25 over chunk texts with their heading context; rebuilt from the store."""
-
-    def __init__(self, chunks: list[Chunk]):
-        self.chunks = chunks
-        corpus = [T.tokens(f"{c.title} {c.section} {c.text}") for c in chunks]
-        self._bm25 = BM25Okapi(corpus) if chunks else None
-        self._idf = self._bm25.idf if self._bm25 else {}
-
-    def idf(self, token: str) -> float:
-        return max(self._idf.get(token, 0.0), 0.0)
-
-    def search(self, query_tokens: list[str], n: int) -> list[tuple[Chunk, float]]:
-        if not self._bm25 or not query_tokens:
-            return []
-        scores = self._bm25.get_scores(query_tokens)
-        order = np.argsort(-scores)[:n]
-        return [(self.chunks[i], float(scores[i])) for i in order if scores[i] > 0]
-
-
 class Retriever:
     def __init__(self, store: Store, embedder: Embedder, settings: RetrievalSettings):
         self.store = store
@@ -79,8 +58,8 @@ class Retriever:
         self.reload()
 
     def reload(self) -> None:
-        """Rebuild the lexical index after the store changed (one assignment: readers never see half)."""
-        self.lexical = LexicalIndex([c for c in self.store.all_chunks() if not c.record])  # records: see Store.query
+        """Load the generation's lexical index after the store moved (one assignment: readers never see half)."""
+        self.lexical = self.store.lexical_index()
 
     def search(self, query: str, *, k: int | None = None, language: str = "en",
                vector: np.ndarray | None = None, predicate: np.ndarray | None = None) -> Retrieval:
@@ -93,10 +72,11 @@ class Retriever:
         lexical = self.lexical.search(T.tokens(query), s.candidates)
         by_sentence = self.store.query_sentences([qvec] if predicate is None else [qvec, predicate], s.candidates)
 
-        chunks: dict[str, Chunk] = {c.id: c for c, _ in dense + lexical}
-        unseen = [cid for cid, _ in by_sentence if cid not in chunks]
-        if unseen:
+        chunks: dict[str, Chunk] = {c.id: c for c, _ in dense}
+        unseen = list(dict.fromkeys(cid for cid, _ in lexical + by_sentence if cid not in chunks))
+        if unseen:  # lexical-only and sentence-only hits, read in one request
             chunks.update(self.store.chunks(unseen))
+        lexical = [(cid, score) for cid, score in lexical if cid in chunks]  # (gone: a replaced generation's)
         lang = {cid: T.language(c.text) for cid, c in chunks.items()}
         floor = {cid: self.floor(language, lang[cid]) for cid in chunks}
         similarity = {c.id: sim for c, sim in dense}
@@ -110,11 +90,10 @@ class Retriever:
         sentence_ids = [cid for cid, sim in sorted((p for p in by_sentence if p[0] in chunks),
                                                     key=lambda p: floor[p[0]] - p[1])]
         fused: dict[str, float] = {}
-        for ranking in (dense_ids, [c.id for c, _ in lexical], sentence_ids):
+        for ranking in (dense_ids, [cid for cid, _ in lexical], sentence_ids):
             for rank, cid in enumerate(ranking):
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (s.rrf_k + rank + 1)
 
-        # (A chunk the lexical index still knows from a replaced generation has no vector: skip it.)
         ranked = [cid for cid in sorted(fused, key=lambda cid: -fused[cid]) if cid in similarity][: k or s.top_k]
         # The best passage in another language than the top ones joins them when it clears its
         # floor: lexical search never finds it, so fusion alone would bury it.
@@ -123,7 +102,7 @@ class Retriever:
                 ranked.append(cid)
         # Passages holding the very nearest sentences, and the best word matches, join too: in long
         # articles the one sentence that answers is what matters, not the passage around it.
-        for cid in sentence_ids[:_SENTENCE_HITS] + [c.id for c, _ in lexical[:_LEXICAL_HITS]]:
+        for cid in sentence_ids[:_SENTENCE_HITS] + [cid for cid, _ in lexical[:_LEXICAL_HITS]]:
             if cid not in ranked and cid in similarity:
                 ranked.append(cid)
         hits = tuple(Hit(chunks[cid], fused[cid], similarity[cid], floor[cid]) for cid in ranked)

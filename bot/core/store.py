@@ -14,11 +14,14 @@ from collections.abc import Iterator
 import re
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
 
 from bot.config import Settings
+from bot.core import lexical
+from bot.core import text as T
 from bot.core.types import Chunk
 from bot.errors import EmptyIndexError, IndexMismatchError, StoreError
 
@@ -194,8 +197,10 @@ class Store:
                     _add(target, got["ids"], np.asarray(got["embeddings"]), got["documents"], got["metadatas"])
 
     def publish(self, model: str) -> None:
-        """Make the generation being built the live one (one metadata update), then prune."""
+        """Make the generation being built the live one (one metadata update), then prune. Its lexical
+        index is written first, so a reader that follows the new generation finds it ready."""
         name, chunks, sentences = self._writing
+        self._save_lexical(name, self._build_lexical(chunks))
         previous = self._pointer().get("live", "")
         pointer = self._client.get_or_create_collection(self._name, embedding_function=None)
         if pointer.count():  # an index from before generations: its chunks lived here
@@ -206,6 +211,7 @@ class Store:
         self._writing = None
         self._chunks, self._sentences, self.generation = chunks, sentences, name
         keep = {name, previous}
+        lexical.prune(self.lexical_root, keep)
         for other in (c.name for c in self._client.list_collections()):
             base = other.removesuffix("-sentences")
             mine = other.startswith(self._name) and _GENERATION.match(other[len(self._name):])
@@ -280,6 +286,35 @@ class Store:
                 if meta.get("record"):
                     out.setdefault(meta["path"], (meta["record"], []))[1].append(cid)
         return out
+
+    # --- the lexical index of a generation (bot.core.lexical), saved beside the store --------------
+
+    @property
+    def lexical_root(self) -> Path:
+        return self.settings.store_path / "lexical" / self._name
+
+    def lexical_index(self) -> lexical.LexicalIndex:
+        """The generation's lexical index: memory-mapped from disk, else built from paged reads
+        (a Chroma server's generation seen first by this machine) and saved for next time."""
+        saved = lexical.LexicalIndex.load(self.lexical_root / self.generation)
+        if saved is not None:
+            return saved
+        index = self._build_lexical(self._chunks)
+        self._save_lexical(self.generation, index)
+        return index
+
+    def _build_lexical(self, collection) -> lexical.LexicalIndex:
+        # Position records are listed from their fields, never searched as documents (see query).
+        return lexical.LexicalIndex.build(
+            (cid, T.tokens(f"{meta.get('title', '')} {meta.get('section', '')} {doc}"))
+            for got in _read(collection, ["documents", "metadatas"])
+            for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]) if not meta.get("record"))
+
+    def _save_lexical(self, generation: str, index: lexical.LexicalIndex) -> None:
+        try:
+            index.save(self.lexical_root / generation)
+        except OSError as e:  # a read-only volume: each reader builds it in memory instead
+            _log.warning("could not save the lexical index under %s: %s", self.lexical_root, e)
 
     def all_chunks(self) -> list[Chunk]:
         return [_chunk(cid, doc, meta) for got in _read(self._chunks, ["documents", "metadatas"])
