@@ -106,7 +106,12 @@ def _ingest(settings: Settings, paths: list[Path] | None, *, rebuild: bool = Fal
     embedder = load_embedder(settings.embeddings)
     store = Store(settings, writing=True)
     print(f"embedding model: {embedder.name}; index: {store.location}", file=sys.stderr)
-    report = ingest(settings, store=store, embedder=embedder, paths=paths, rebuild=rebuild)
+    try:
+        report = ingest(settings, store=store, embedder=embedder, paths=paths, rebuild=rebuild)
+    except KeyboardInterrupt:
+        print("\ninterrupted: nothing was published; the next ingest carries on without embedding again the "
+              "files finished so far", file=sys.stderr)
+        return 130
     _print_report(report)
     return 0 if report.indexed or report.unchanged or not report.failed else 1
 

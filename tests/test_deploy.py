@@ -63,7 +63,9 @@ def test_ingest_and_ask_through_the_server_from_two_processes(chroma, project):
     for w in workers:
         w.join()
     assert len(answers) == 2 and all(a["grounded"] and a["sources"] for a in answers)
-    assert not (project / ".chroma").exists(), "nothing was written to an embedded store"
+    # Nothing was written to an embedded store; [store] path holds only the generations' lexical indexes.
+    assert not (project / ".chroma" / "chroma.sqlite3").exists()
+    assert [p.name for p in (project / ".chroma").iterdir()] == ["lexical"]
 
 
 async def test_reindexing_while_answering_never_gives_an_empty_answer(chroma, project, embedder):

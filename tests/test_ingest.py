@@ -170,3 +170,51 @@ def test_re_indexing_prunes_only_its_own_old_generations(tmp_path):
     assert answer.grounded and answer.sources, "the other index lost nothing"
     names = sorted(c.name for c in Store(first)._client.list_collections())
     assert len([n for n in names if n.startswith("lab_knowledge-g") and not n.endswith("-sentences")]) == 2
+
+
+class _Counting:
+    """Cheap vectors; counts the embedding calls (each file makes two: its chunks, its sentences) and
+    is interrupted, as by Ctrl-C, at call `stop`."""
+
+    def __init__(self, stop: int = 0):
+        self._real = HashingEmbedder(dim=64)
+        self.name, self.dim, self.min_similarity = self._real.name, self._real.dim, self._real.min_similarity
+        self.stop, self.calls = stop, 0
+
+    def embed_queries(self, texts):
+        return self._real.embed_queries(texts)
+
+    def embed_passages(self, texts):
+        self.calls += 1
+        if self.calls == self.stop:
+            raise KeyboardInterrupt
+        return self._real.embed_passages(texts)
+
+
+@pytest.mark.parametrize("first_run", [True, False])
+def test_an_interrupted_ingest_publishes_nothing_and_the_next_does_not_redo_finished_files(tmp_path, first_run):
+    files = {f"f{n}.md": f"# Station {n}\n\nStation {n} records the tide code T{n}{n}{n}.\n" for n in range(6)}
+    for name, text in files.items():
+        write(tmp_path / "kb", name, text)
+    settings = settings_for(tmp_path, knowledge=["kb"])
+    if not first_run:
+        _ingest(settings, _Counting())
+        for name in files:  # every file changes
+            write(tmp_path / "kb", name, files[name].replace("tide code", "new tide code"))
+
+    with pytest.raises(KeyboardInterrupt):
+        _ingest(settings, _Counting(stop=2 * 3 + 1))  # three files embedded, then the fourth is interrupted
+    if first_run:  # nothing was published: the index is still empty
+        assert Store(settings).indexed_model() is None
+    else:  # readers still see the previous generation, unchanged
+        assert "new tide code" not in " ".join(c.text for c in _chunks(settings))
+
+    again = _Counting()
+    report = _ingest(settings, again)
+    assert len(report.resumed) == 3 and len(report.indexed) == 3, report.summary()
+    assert again.calls == 2 * 3  # only the three files not finished before were embedded
+    chunks = _chunks(settings)
+    assert sorted(c.path for c in chunks) == [f"kb/f{n}.md" for n in range(6)]  # each file once
+    assert all(("new tide code" in c.text) != first_run for c in chunks)
+    names = [c.name for c in Store(settings)._client.list_collections() if not c.name.endswith("-sentences")]
+    assert len(names) <= 3, names  # the pointer, the live generation and the previous one

@@ -38,13 +38,15 @@ class IngestReport:
     indexed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    resumed: list[str] = field(default_factory=list)   # embedded by an interrupted ingest, carried on with
     failed: list[tuple[str, str]] = field(default_factory=list)
     chunks: int = 0
     seconds: float = 0.0
     rebuilt_from: str | None = None
 
     def summary(self) -> str:
-        return (f"{len(self.indexed)} indexed, {len(self.unchanged)} unchanged, {len(self.removed)} removed, "
+        resumed = f", {len(self.resumed)} kept from the interrupted run" if self.resumed else ""
+        return (f"{len(self.indexed)} indexed{resumed}, {len(self.unchanged)} unchanged, {len(self.removed)} removed, "
                 f"{len(self.failed)} failed; {self.chunks} chunks in {self.seconds:.1f} s")
 
 
@@ -99,6 +101,15 @@ def _chunks_of(doc: loaders.Document, key: str, doc_hash: str, settings: Setting
     return chunks, contexts, sentences, sentence_texts
 
 
+_PROGRESS_EVERY_S = 15.0
+
+
+def _progress(done: int, total: int, chunks: int, seconds: float) -> str:
+    left = (total - done) * seconds / done if done else 0.0
+    return (f"indexing: {done}/{total} files, {chunks} chunks, {chunks / seconds:.1f} chunks/s, "
+            f"about {left / 60:.0f} min left")
+
+
 def ingest(settings: Settings, *, store: Store, embedder: Embedder, paths: list[Path] | None = None,
            rebuild: bool = False, progress: bool | None = None) -> IngestReport:
     """Index `paths` (default: the knowledge folders) into a new generation of the index and
@@ -119,14 +130,26 @@ def ingest(settings: Settings, *, store: Store, embedder: Embedder, paths: list[
     files, missing = discover(roots)
     report.failed.extend((index_key(p, settings.root), why) for p, why in missing)
 
+    # Files an interrupted ingest embedded already are not embedded again (if they did not change since).
+    building = {} if rebuild else store.resume(embedder.name)
+
     from tqdm import tqdm
     show = sys.stderr.isatty() if progress is None else progress
+    lines = progress is None and not show  # a log, not a terminal: a plain line now and then instead of a bar
+    said = time.monotonic()
     try:
-        for path in tqdm(files, desc="indexing", unit="file", disable=not show, leave=False):
+        for done, path in enumerate(tqdm(files, desc="indexing", unit="file", disable=not show, leave=False)):
+            if lines and time.monotonic() - said >= _PROGRESS_EVERY_S:
+                said = time.monotonic()
+                print(_progress(done, len(files), report.chunks, time.perf_counter() - started), file=sys.stderr,
+                      flush=True)
             key = index_key(path, settings.root)
             try:
                 raw = path.read_bytes()
                 doc_hash = file_hash(raw, settings)
+                if building.get(key) == doc_hash:
+                    report.resumed.append(key)
+                    continue
                 if known.get(key) == doc_hash:
                     report.unchanged.append(key)
                     continue
@@ -145,6 +168,8 @@ def ingest(settings: Settings, *, store: Store, embedder: Embedder, paths: list[
                                 else np.zeros((0, embedder.dim), np.float32))
             if store.building is None:
                 store.begin_generation(embedder.name, embedder.dim)
+            if building.pop(key, None):  # changed since the interrupted run embedded it
+                store.remove_files([key])
             store.add_file(key, chunks, vectors, sentences, sentence_vectors)
             report.indexed.append(key)
             report.chunks += len(chunks)
@@ -157,14 +182,19 @@ def ingest(settings: Settings, *, store: Store, embedder: Embedder, paths: list[
             under = any(key == r or key.startswith(r.rstrip("/") + "/") for r in live_roots)
             if under and key not in seen and not (settings.resolve(key)).exists():
                 report.removed.append(key)
-        if report.indexed or report.removed:
+        if report.indexed or report.removed or report.resumed:
             if store.building is None:
                 store.begin_generation(embedder.name, embedder.dim)
+            # What the interrupted run embedded of files gone or changed since is taken out again.
+            store.remove_files(sorted(set(building) - set(report.resumed)))
             # Unchanged files, files that failed to load now, and files outside `paths` keep their chunks.
-            store.copy_files(sorted(set(known) - set(report.indexed) - set(report.removed)))
+            store.copy_files(sorted(set(known) - set(report.indexed) - set(report.removed) - set(report.resumed)))
             store.publish(embedder.name)
+        else:
+            store.abandon()  # nothing changed: a carried-on generation holds nothing new either
     except BaseException:
-        store.abandon()  # readers never see a half-built generation
+        # Readers never see a half-built generation; the next ingest carries on with it.
+        store.suspend()
         raise
     report.seconds = time.perf_counter() - started
     _log.info("ingest: %s", report.summary())

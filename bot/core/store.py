@@ -222,6 +222,43 @@ class Store:
                 except Exception:  # another ingest may have deleted it first
                     pass
 
+    def suspend(self) -> None:
+        """An ingest was interrupted: keep what it built, unpublished, for the next ingest to carry on
+        with (`begin_generation`); readers never see it. Nothing built: nothing kept."""
+        if not self._writing:
+            return
+        if not self._writing[1].count():
+            self.abandon()
+            return
+        pointer = self._client.get_or_create_collection(self._name, embedding_function=None)
+        pointer.modify(metadata={**(pointer.metadata or {}), "resume": self._writing[0]})
+        self._writing = None
+
+    def resume(self, model: str) -> dict[str, str]:
+        """Carry on with the generation an interrupted ingest left (see `suspend`), if it was built with
+        `model`: it becomes the one being built. path -> content hash of the files already in it."""
+        from chromadb.errors import NotFoundError
+
+        pointer = self._pointer()
+        name = pointer.get("resume")
+        if not name or name == pointer.get("live"):
+            return {}
+        try:
+            chunks = self._client.get_collection(name)
+            sentences = self._client.get_collection(f"{name}-sentences")
+        except NotFoundError:  # pruned by another ingest's publish since
+            return {}
+        if (chunks.metadata or {}).get("embedding_model") != model:
+            return {}
+        self._writing = (name, chunks, sentences)
+        return {m["path"]: m["doc_hash"] for got in _read(chunks, ["metadatas"]) for m in got["metadatas"] or []}
+
+    def remove_files(self, paths: list[str]) -> None:
+        """Take files out of the generation being built (changed or gone since it was started)."""
+        for collection in self._writing[1:]:
+            for i in range(0, len(paths), _BATCH):
+                collection.delete(where={"path": {"$in": paths[i:i + _BATCH]}})
+
     def abandon(self) -> None:
         """Delete a generation that was being built when something failed."""
         if self._writing:
