@@ -395,7 +395,7 @@ class Assistant:
             retrieval = search()
         self.memory.add(conversation, text, query)
         retrieved = time.perf_counter()
-        sentences = self.store.sentences_for([h.chunk.id for h in retrieval.hits])
+        sentences = self.store.sentences_for([h.chunk for h in retrieval.hits])
         about = self._about_own_lab(query)
         answer = compose(about, language=language, retrieval=retrieval, sentences=sentences,
                          lexical=self.retriever.lexical, settings=self.settings, focus=vectors.get("focus"),

@@ -90,7 +90,7 @@ def _chunks_of(doc: loaders.Document, key: str, doc_hash: str, settings: Setting
     for i, piece in enumerate(pieces):
         chunk = Chunk(id=f"{prefix}:{i}", text=piece.text, path=key, title=doc.title, section=piece.section,
                       topic=doc.topic, url=doc.url, updated=doc.updated, doc_hash=doc_hash, handoff=doc.handoff,
-                      organisation=doc.organisation, lead=lead, record=record)
+                      organisation=doc.organisation, lead=lead, record=record, sentences=len(piece.sentences))
         chunks.append(chunk)
         contexts.append(piece.context(doc.title))
         for j, s in enumerate(piece.sentences):

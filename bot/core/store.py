@@ -357,12 +357,18 @@ class Store:
         return [_chunk(cid, doc, meta) for got in _read(self._chunks, ["documents", "metadatas"])
                 for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])]
 
-    def sentences_for(self, chunk_ids: list[str]) -> list[Sentence]:
-        return [
-            Sentence(meta["chunk_id"], int(meta["position"]), doc, np.asarray(vec, dtype=np.float32))
-            for got in _read(self._sentences, ["documents", "metadatas", "embeddings"], "chunk_id", chunk_ids)
-            for doc, meta, vec in zip(got["documents"], got["metadatas"], got["embeddings"])
-        ]
+    def sentences_for(self, chunks: list[Chunk | str]) -> list[Sentence]:
+        """The stored sentences of `chunks`. A chunk that records how many it has is read by the
+        sentences' ids (an indexed lookup); otherwise by a metadata filter, which costs more the larger
+        the index (about 20 ms per answer at 100k chunks)."""
+        counted = [c for c in chunks if not isinstance(c, str) and c.sentences >= 0]
+        ids = [f"{c.id}:{n}" for c in counted for n in range(c.sentences)]
+        others = [c if isinstance(c, str) else c.id for c in chunks if isinstance(c, str) or c.sentences < 0]
+        include = ["documents", "metadatas", "embeddings"]
+        pages = itertools.chain(_read(self._sentences, include, "id", ids) if ids else (),
+                                _read(self._sentences, include, "chunk_id", others) if others else ())
+        return [Sentence(meta["chunk_id"], int(meta["position"]), doc, np.asarray(vec, dtype=np.float32))
+                for got in pages for doc, meta, vec in zip(got["documents"], got["metadatas"], got["embeddings"])]
 
 
 def _read(collection, include: list[str], field: str = "", values: list[str] | None = None, *,
@@ -395,7 +401,7 @@ def _add(collection, ids: list[str], vectors: np.ndarray, documents: list[str], 
 def _chunk_meta(c: Chunk) -> dict:
     return {"path": c.path, "title": c.title, "section": c.section, "topic": c.topic,
             "url": c.url, "updated": c.updated, "doc_hash": c.doc_hash, "handoff": c.handoff,
-            "organisation": c.organisation, "lead": c.lead, "record": c.record}
+            "organisation": c.organisation, "lead": c.lead, "record": c.record, "sentences": c.sentences}
 
 
 def _chunk(cid: str, doc: str, meta: dict) -> Chunk:
@@ -403,4 +409,4 @@ def _chunk(cid: str, doc: str, meta: dict) -> Chunk:
                  section=meta.get("section", ""), topic=meta.get("topic", ""), url=meta.get("url", ""),
                  updated=meta.get("updated", ""), doc_hash=meta.get("doc_hash", ""),
                  handoff=bool(meta.get("handoff", False)), organisation=meta.get("organisation", ""),
-                 lead=meta.get("lead", ""), record=meta.get("record", ""))
+                 lead=meta.get("lead", ""), record=meta.get("record", ""), sentences=int(meta.get("sentences", -1)))

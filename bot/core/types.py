@@ -92,3 +92,4 @@ class Chunk:
     organisation: str = ""  # whose document it is, when it says (front matter, the site's name)
     lead: str = ""          # the document's opening paragraph: whom "it" and "the lab" refer to
     record: str = ""        # a position record (JSON, bot.recruiting.positions) when the file is one
+    sentences: int = -1     # how many sentences are stored for it (-1: not recorded, an older index)
