@@ -171,20 +171,17 @@ class Assistant:
         if question.platform == "console":
             return answer
         topic = next((t for t, pattern in SENSITIVE.items() if pattern.search(question.text)), "")
-        ref = await self.records_call(self.records.record_answer, question, answer, topic=topic)
-        return replace(answer, ref=ref) if ref is not None else answer
+        try:
+            ref = await self.records_call(self.records.record_answer, question, answer, topic=topic)
+        except Exception as e:  # a locked file: the answer still goes out, without buttons
+            _log.error("could not record the answer in %s: %s", self.records.path, e)
+            return answer
+        return replace(answer, ref=ref)
 
     async def records_call(self, fn, *args, **kwargs):
-        """A candidate-records call on its own thread. Recording an answer may fail (a locked file): the
-        answer still goes out, without buttons. Registrations and deletions raise."""
+        """A candidate-records call (blocking SQLite) on the records' own thread."""
         call = functools.partial(fn, *args, **kwargs)
-        if fn != self.records.record_answer:
-            return await asyncio.get_running_loop().run_in_executor(self._records_thread, call)
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._records_thread, call)
-        except Exception as e:
-            _log.error("could not record the answer in %s: %s", self.records.path, e)
-            return None
+        return await asyncio.get_running_loop().run_in_executor(self._records_thread, call)
 
     async def feedback(self, ref: int, user: str, helpful: bool) -> bool:
         """A helpful / not helpful click on a recorded answer; False when it could not be recorded."""
