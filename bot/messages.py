@@ -66,6 +66,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh": "您好！我根据{lab}的资料回答问题：研究方向与招聘岗位、园区、经费、合作伙伴以及如何申请。"
               "例如可以问“有哪些研究方向在招聘？”或“园区有多大？”。资料中没有的信息，我会请您联系 {contact}。",
     },
+    "acknowledged": {
+        "en": "Glad to help. Ask me anything else about {lab}, or say \"talk to a person\" to reach the recruitment team.",
+        "zh": "不客气。关于{lab}还有什么想了解的，随时问我；如需联系招聘人员，请发送“转人工”。",
+    },
     "new_conversation": {
         "en": "OK, starting over: earlier questions in this conversation are forgotten.",
         "zh": "好的，重新开始：之前的对话内容已清除。",

@@ -133,3 +133,10 @@ def test_a_question_about_the_candidate_themselves_is_about_the_bots_own_lab(tmp
     assert "Hefei" not in answer.text
     assert not answer.grounded or "Hangzhou" in answer.text
     assert "Hefei" in ask(assistant, "Which city is Alibaba's joint lab in?").text
+
+
+def test_an_acknowledgement_gets_a_polite_reply_not_a_quote(kb_assistant):
+    for text in ("thanks!", "ok", "yes", "Great, thank you.", "谢谢", "好的"):
+        a = ask(kb_assistant, text)
+        assert a.notice and not a.sources and not a.grounded, text
+        assert ("Glad to help" in a.text) != (text in ("谢谢", "好的")), text

@@ -51,6 +51,10 @@ _STORE_DOWN_S = 2.0
 # How much less close to a name than the closest page in the name's own script a page in the
 # other script may be and still be taken as about it (measured on the raw-document set).
 _SAME_SUBJECT = 0.02
+# A message that only acknowledges ("thanks!", "ok", "yes" outside any question): nothing to search for.
+_ACKNOWLEDGEMENT = re.compile(r"^\s*(?:(?:ok|okay|yes|yeah|yep|no|nope|sure|great|cool|nice|perfect|got it|i see|"
+                              r"thanks|thank you|thx|many thanks|thanks a lot)[\s,.!]*)+$"
+                              r"|^\s*(?:好的?|嗯|是的?|对|不是?|明白了?|知道了|谢谢(?:你|您)?|多谢|感谢)[\s，,。.！!]*$", re.I)
 _START_OVER = re.compile(r"^\s*(/new|/reset|start over|new conversation|重新开始|新对话)\s*[!.！。]*\s*$", re.I)
 
 Partial = Callable[[str], None]  # receives the text generated so far (streaming)
@@ -357,6 +361,9 @@ class Assistant:
         language = T.language(text)
         if not text or _GREETING.match(text):
             return self._help(language)
+        if _ACKNOWLEDGEMENT.match(text):
+            lab = self.settings.lab
+            return self._notice(M.say("acknowledged", language, lab=lab.display_name(language)), language)
         if _START_OVER.match(text):
             self.memory.clear(question.conversation)
             return self._notice(M.say("new_conversation", language), language)
