@@ -16,6 +16,7 @@ _MAX_NAMES = 10_000
 
 _names: OrderedDict[str, None] = OrderedDict()
 _lock = threading.Lock()
+_by_length: list[str] = []  # the names longest first, kept in step with _names (scrub runs on every log line)
 
 
 def remember(*values: str) -> None:
@@ -28,6 +29,7 @@ def remember(*values: str) -> None:
                     _names.move_to_end(part)
         while len(_names) > _MAX_NAMES:
             _names.popitem(last=False)
+        _by_length[:] = sorted(_names, key=len, reverse=True)
 
 
 def _phone(match: re.Match) -> str:
@@ -40,7 +42,7 @@ def scrub(text: str) -> str:
     """`text` with emails, phone numbers and remembered names replaced by placeholders."""
     text = _PHONE.sub(_phone, EMAIL.sub("[email]", text))
     with _lock:
-        names = sorted(_names, key=len, reverse=True)
+        names = list(_by_length)
     for name in names:
         if name in text:
             text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)" if name.isascii() else re.escape(name), "[name]", text)
