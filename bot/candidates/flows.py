@@ -17,7 +17,7 @@ from bot import messages as M
 from bot.candidates import handoff as H
 from bot.candidates.privacy import EMAIL, remember
 from bot.core import text as T
-from bot.core.types import Answer, Choice, Field, Form, Question
+from bot.core.types import Answer, Choice, Field, Form, Question, notice
 
 _log = logging.getLogger(__name__)
 
@@ -89,14 +89,14 @@ class Flows:
         if question.values is not None:
             return await self._submitted(question, flow)
         if flow is None:
-            return self._notice(M.say("flow_expired", language), language) if question.choice else None
+            return notice(M.say("flow_expired", language), language) if question.choice else None
         lang = flow["lang"]
         choice = question.choice or self._typed_choice(text, flow)
         if flow["step"] == "consent":
             if choice == "consent_yes" and question.shared and not question.forms:
                 # Typed in a channel, the answers would be read by everyone there: the button opens a
                 # private form, and a direct message is private too.
-                return self._notice(M.say("private_please", lang), lang)
+                return notice(M.say("private_please", lang), lang)
             if choice == "consent_yes":
                 # Shown as a modal (forms), the form is answered there, and messages meanwhile are questions.
                 flow.update(step="form", consent_at=time.time(), values=flow.get("values", {}), modal=question.forms)
@@ -104,7 +104,7 @@ class Flows:
                 return self._form_reply(flow, "")
             if choice == "consent_no":
                 await self._end(question.user)
-                return self._notice(M.say("consent_declined", lang), lang)
+                return notice(M.say("consent_declined", lang), lang)
         elif flow["step"] == "form":
             if choice in ("interest_edit", "consent_yes"):  # a second click shows the form again
                 flow["modal"] = question.forms
@@ -112,7 +112,7 @@ class Flows:
                 return self._form_reply(flow, "")
             if _CANCEL.match(text):
                 await self._end(question.user)
-                return self._notice(M.say("flow_cancelled", lang), lang)
+                return notice(M.say("flow_cancelled", lang), lang)
             if text and not question.choice:
                 return None if flow.get("modal") else await self._next_field(question, flow, text)
         elif flow["step"] == "handoff":
@@ -121,9 +121,9 @@ class Flows:
                 return await self._send_handoff(question, flow)
             if choice == "handoff_no":
                 await self._end(question.user)
-                return self._notice(M.say("handoff_declined", lang), lang)
+                return notice(M.say("handoff_declined", lang), lang)
         if question.choice:  # a button of an earlier step
-            return self._notice(M.say("flow_expired", lang), lang)
+            return notice(M.say("flow_expired", lang), lang)
         await self._end(question.user)  # anything else is a question: the flow is dropped
         return None
 
@@ -140,7 +140,7 @@ class Flows:
         lab = self.settings.lab
         consent = M.say("consent", language, platform=M.PLATFORMS.get(question.platform, question.platform),
                         lab=lab.display_name(language), days=self.settings.interest.retention_days)
-        return self._notice(consent, language, choices=(Choice("consent_yes", M.say("consent_yes", language), "primary"),
+        return notice(consent, language, choices=(Choice("consent_yes", M.say("consent_yes", language), "primary"),
                                                         Choice("consent_no", M.say("consent_no", language))))
 
     def _form(self, flow: dict, errors: dict[str, str] | None = None) -> Form:
@@ -162,7 +162,7 @@ class Flows:
         ask = f"{M.say('ask_' + missing.id, lang)}{hint}{space}{M.say('ask_cancel', lang)}"
         text = f"{prefix}\n\n{ask}" if prefix else ask
         choices = (Choice("interest_edit", M.say("edit", lang)),) if errors else ()
-        return self._notice(text, lang, choices=choices, form=form)
+        return notice(text, lang, choices=choices, form=form)
 
     async def _next_field(self, question: Question, flow: dict, text: str) -> Answer:
         field = _pending(self._form(flow), flow)
@@ -179,7 +179,7 @@ class Flows:
     async def _submitted(self, question: Question, flow: dict | None) -> Answer:
         language = (flow or {}).get("lang") or question.language or "en"
         if flow is None or flow.get("step") != "form":  # consent is checked here, not trusted to the platform
-            return self._notice(M.say("flow_expired", language), language)
+            return notice(M.say("flow_expired", language), language)
         values = {k: " ".join(str(v).split()) if k != "note" else str(v).strip() for k, v in question.values.items()}
         flow["values"] = {f.id: values.get(f.id, "") for f in self._form(flow).fields}
         errors = {f.id: e for f in self._form(flow).fields if (e := _invalid(f, flow["values"][f.id], language))}
@@ -197,7 +197,7 @@ class Flows:
             consent_version=consent_version(), consent_at=flow["consent_at"])
         await self._end(question.user)
         _log.info("interest registered on %s", question.platform)
-        return self._notice(M.say("interest_saved", lang, name=values["name"], areas=values["areas"], email=values["email"],
+        return notice(M.say("interest_saved", lang, name=values["name"], areas=values["areas"], email=values["email"],
                                   lab=self.settings.lab.display_name(lang)), lang)
 
     # --- forget me ----------------------------------------------------------------------------
@@ -207,9 +207,9 @@ class Flows:
         await self._end(question.user)
         what = [M.counted(kind, n, language) for kind, n in counts.items() if n]
         if not what:
-            return self._notice(M.say("forgotten_none", language), language)
+            return notice(M.say("forgotten_none", language), language)
         joined = ("、" if language == "zh" else ", ").join(what)
-        return self._notice(M.say("forgotten", language, what=joined), language)
+        return notice(M.say("forgotten", language, what=joined), language)
 
     # --- handoff ------------------------------------------------------------------------------
 
@@ -218,13 +218,13 @@ class Flows:
         destination = H.route(self.settings, [t["q"] for t in transcript] + [text])
         contact = self.settings.lab.contact_email
         if destination is None:
-            return self._notice(M.say("handoff_unset", language, contact=contact), language)
+            return notice(M.say("handoff_unset", language, contact=contact), language)
         flow = {"flow": "handoff", "step": "handoff", "lang": language, "request": text,
                 "conversation": question.conversation}
         await self._save_flow(question.user, flow)
         who, how = self._who_and_how(destination, question.platform, language)
         offer = M.say("handoff_offer", language, questions=len(transcript), who=who, how=how)
-        return self._notice(offer, language, choices=(Choice("handoff_yes", M.say("handoff_yes", language), "primary"),
+        return notice(offer, language, choices=(Choice("handoff_yes", M.say("handoff_yes", language), "primary"),
                                                       Choice("handoff_no", M.say("handoff_no", language))))
 
     async def _send_handoff(self, question: Question, flow: dict) -> Answer:
@@ -245,7 +245,7 @@ class Flows:
                                           user=question.user, topic=destination.topic, destination=str(destination),
                                           status=status, transcript=[*transcript, {"q": flow["request"], "a": ""}])
         key = "handoff_sent" if status == "sent" else "handoff_failed"
-        return self._notice(M.say(key, lang, who=who, how=how, contact=contact), lang)
+        return notice(M.say(key, lang, who=who, how=how, contact=contact), lang)
 
     def _who_and_how(self, destination: H.Destination, platform: str, language: str) -> tuple[str, str]:
         who = destination.name or M.say("recruitment_team", language)
@@ -280,10 +280,6 @@ class Flows:
         if prefix and (_NO.match(text) or _CANCEL.match(text)):
             return f"{prefix}_no"
         return ""
-
-    @staticmethod
-    def _notice(text: str, language: str, **extra) -> Answer:
-        return Answer(text, (), grounded=False, language=language, notice=True, **extra)
 
 
 def _pending(form: Form, flow: dict) -> Field | None:

@@ -30,7 +30,7 @@ from bot.core.ratelimit import RateLimiter
 from bot.core.retrieval import Retrieval, Retriever
 from bot.core.state import open_state
 from bot.core.store import Store
-from bot.core.types import Answer, Question, Source
+from bot.core.types import Answer, Question, Source, notice
 from bot.recruiting import openings as O
 from bot.recruiting import replies as R
 from bot.recruiting.positions import Position, canonical_level
@@ -150,7 +150,7 @@ class Assistant:
                 return flowed
             wait = await self.state.call(self.rate_limiter.wait, question.user)
             if wait:
-                return self._notice(M.say("rate_limited", language, seconds=math.ceil(wait)), language)
+                return notice(M.say("rate_limited", language, seconds=math.ceil(wait)), language)
             if time.monotonic() < self._store_down_until:
                 return self._unavailable(language)
             return await self.answer(question, on_partial)
@@ -212,7 +212,7 @@ class Assistant:
             return []
 
     def _unavailable(self, language: str) -> Answer:
-        return self._notice(M.say("unavailable", language, contact=self.settings.lab.contact_email), language)
+        return notice(M.say("unavailable", language, contact=self.settings.lab.contact_email), language)
 
     async def _work(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self._workers, fn, *args)
@@ -317,7 +317,7 @@ class Assistant:
         connects them; an honest "nothing fits" under the floor."""
         language = language or T.language(background)
         if not background.strip():
-            return self._notice(M.say("match_how", language), language), []
+            return notice(M.say("match_how", language), language), []
         openings = self.openings()
         if not openings:
             return self._no_records(language), []
@@ -363,10 +363,10 @@ class Assistant:
             return self._help(language)
         if _ACKNOWLEDGEMENT.match(text):
             lab = self.settings.lab
-            return self._notice(M.say("acknowledged", language, lab=lab.display_name(language)), language)
+            return notice(M.say("acknowledged", language, lab=lab.display_name(language)), language)
         if _START_OVER.match(text):
             self.memory.clear(question.conversation)
-            return self._notice(M.say("new_conversation", language), language)
+            return notice(M.say("new_conversation", language), language)
         # Sentences that instruct the bot are not part of the question; with nothing else left,
         # nothing from the documents is quoted.
         ask = answerability.read(text)
@@ -531,13 +531,9 @@ class Assistant:
     def apology(self, question_text: str) -> Answer:
         """The short "something went wrong" message, in the language of the question."""
         language = T.language(question_text[:self.settings.chat.max_question_chars])
-        return self._notice(M.say("error", language, contact=self.settings.lab.contact_email), language)
+        return notice(M.say("error", language, contact=self.settings.lab.contact_email), language)
 
     def _help(self, language: str) -> Answer:
         lab = self.settings.lab
         text = M.say("help", language, lab=lab.display_name(language), contact=lab.contact_email)
-        return self._notice(text, language)
-
-    @staticmethod
-    def _notice(text: str, language: str) -> Answer:
-        return Answer(text, (), grounded=False, language=language, notice=True)
+        return notice(text, language)

@@ -93,3 +93,8 @@ class Chunk:
     lead: str = ""          # the document's opening paragraph: whom "it" and "the lab" refer to
     record: str = ""        # a position record (JSON, bot.recruiting.positions) when the file is one
     sentences: int = -1     # how many sentences are stored for it (-1: not recorded, an older index)
+
+
+def notice(text: str, language: str, **extra) -> Answer:
+    """The bot's own message (help, a limit, a step of a conversation), not an answer from the documents."""
+    return Answer(text, (), grounded=False, language=language, notice=True, **extra)
