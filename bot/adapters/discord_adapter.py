@@ -215,11 +215,7 @@ class DiscordBot(discord.Client):
         private = command in _PRIVATE_COMMANDS
         try:
             await interaction.response.defer(thinking=True, ephemeral=private)
-            conversation = conversation_key(interaction.channel, interaction.user.id,
-                                            in_server=interaction.guild_id is not None)
-            question = Question(text, user=f"discord:{interaction.user.id}", conversation=conversation,
-                                platform="discord", command=command, language=_language(interaction) if command else "",
-                                forms=True)
+            question = self._interaction_question(interaction, text, command=command)
             await self._deliver(question, functools.partial(interaction.followup.send, wait=True, ephemeral=private))
         except Exception:
             _log.exception("could not answer Discord interaction %s", interaction.id)
@@ -242,10 +238,11 @@ class DiscordBot(discord.Client):
             send = interaction.followup.send if interaction.response.is_done() else interaction.response.send_message
             await self._apologise(send, "")
 
-    def _interaction_question(self, interaction: discord.Interaction, **what) -> Question:
+    def _interaction_question(self, interaction: discord.Interaction, text: str = "", **what) -> Question:
+        """A slash command, a click or a submitted form; forms open as modals here."""
         conversation = conversation_key(interaction.channel, interaction.user.id,
                                         in_server=interaction.guild_id is not None)
-        return Question("", user=f"discord:{interaction.user.id}", conversation=conversation, platform="discord",
+        return Question(text, user=f"discord:{interaction.user.id}", conversation=conversation, platform="discord",
                         language=_language(interaction), forms=True, **what)
 
     async def _on_choice(self, interaction: discord.Interaction, choice: str) -> None:

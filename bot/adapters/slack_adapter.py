@@ -170,9 +170,9 @@ class SlackBot:
             await self._claim(f"thread:{follow_key[0]}:{follow_key[1]}", _THREAD_TTL)
         team, channel, user = body.get("team_id", ""), event["channel"], event.get("user", "")
         dm = event.get("channel_type") == "im"
-        conversation = f"slack:{team}:dm:{user}" if dm and not thread_ts else f"slack:{team}:{channel}:{thread_ts}"
         question = Question(_MENTION.sub("", event.get("text", "")).strip(), user=f"slack:{team}/{user}",
-                            conversation=conversation, platform="slack", shared=not dm)
+                            conversation=_conversation(team, channel, user, thread_ts, dm=dm), platform="slack",
+                            shared=not dm)
 
         async def post(blocks: list[dict]) -> None:
             await client.chat_postMessage(channel=channel, thread_ts=thread_ts, blocks=blocks,
@@ -217,11 +217,10 @@ class SlackBot:
         await ack()
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
         thread_ts = (body.get("message") or {}).get("thread_ts")
-        team = body.get("team", {}).get("id", "")
-        dm = channel.startswith("D") and not thread_ts
+        conversation = _conversation(body.get("team", {}).get("id", ""), channel, body.get("user", {}).get("id", ""),
+                                     thread_ts, dm=channel.startswith("D"))
         question = Question("", user=_user(body), platform="slack", choice=action["action_id"].removeprefix("choice_"),
-                            conversation=f"slack:{team}:dm:{body.get('user', {}).get('id', '')}" if dm
-                            else f"slack:{team}:{channel}:{thread_ts}", forms=True)
+                            conversation=conversation, forms=True)
         answer = await self.assistant.reply(question)
         if answer.form is not None:
             metadata = json.dumps({"channel": channel, "thread_ts": thread_ts})
@@ -283,6 +282,11 @@ class SlackBot:
                 await post(render(self.assistant.apology(question.text))[0])
             except Exception:
                 _log.exception("could not send the apology either")
+
+
+def _conversation(team: str, channel: str, user: str, thread_ts: str | None, *, dm: bool) -> str:
+    """Follow-up memory is per DM (outside threads) or per thread."""
+    return f"slack:{team}:dm:{user}" if dm and not thread_ts else f"slack:{team}:{channel}:{thread_ts}"
 
 
 def _user(body: dict) -> str:
