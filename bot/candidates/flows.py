@@ -181,8 +181,9 @@ class Flows:
         if flow is None or flow.get("step") != "form":  # consent is checked here, not trusted to the platform
             return notice(M.say("flow_expired", language), language)
         values = {k: " ".join(str(v).split()) if k != "note" else str(v).strip() for k, v in question.values.items()}
-        flow["values"] = {f.id: values.get(f.id, "") for f in self._form(flow).fields}
-        errors = {f.id: e for f in self._form(flow).fields if (e := _invalid(f, flow["values"][f.id], language))}
+        fields = self._form(flow).fields
+        flow["values"] = {f.id: values.get(f.id, "") for f in fields}
+        errors = {f.id: e for f in fields if (e := _invalid(f, flow["values"][f.id], language))}
         if errors:
             await self._save_flow(question.user, flow)
             return self._form_reply(flow, "\n".join(errors.values()), errors)
