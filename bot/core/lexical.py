@@ -36,9 +36,6 @@ class LexicalIndex:
         self._terms = terms
         self._idf, self._indptr, self._rows, self._weights = idf, indptr, rows, weights
 
-    def __len__(self) -> int:
-        return len(self.ids)
-
     # --- building -------------------------------------------------------------------------------
 
     @classmethod
