@@ -18,7 +18,7 @@ from discord import app_commands
 
 from bot import messages as M
 from bot.adapters.live import LiveMessage
-from bot.adapters.split import split_text
+from bot.core.split import split_text
 from bot.config import DiscordSettings, Settings
 from bot.core import text as T
 from bot.core.assistant import Assistant

@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages as M
 from bot.adapters.live import LiveMessage
-from bot.adapters.split import split_text
+from bot.core.split import split_text
 from bot.config import Settings
 from bot.core import text as T
 from bot.core.assistant import Assistant

@@ -17,6 +17,7 @@ from email.message import EmailMessage
 
 from bot.config import Settings
 from bot.core.compose import SENSITIVE
+from bot.core.split import split_text
 
 _TIMEOUT_S = 10.0
 
@@ -94,8 +95,6 @@ def _token(name: str) -> str:
 async def _slack(settings: Settings, channel: str, text: str) -> None:
     from slack_sdk.web.async_client import AsyncWebClient
 
-    from bot.adapters.split import split_text
-
     client = AsyncWebClient(token=_token("SLACK_BOT_TOKEN"), timeout=int(_TIMEOUT_S),
                             **({"base_url": settings.slack.api_url} if settings.slack.api_url else {}))
     for part in split_text(text, 3000):
@@ -105,8 +104,6 @@ async def _slack(settings: Settings, channel: str, text: str) -> None:
 async def _discord(channel: str, text: str) -> None:
     import aiohttp
     import discord
-
-    from bot.adapters.split import split_text
 
     headers = {"Authorization": f"Bot {_token('DISCORD_TOKEN')}"}
     url = f"{discord.http.Route.BASE}/channels/{channel}/messages"

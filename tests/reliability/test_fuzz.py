@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.adapters import discord_adapter, slack_adapter
-from bot.adapters.split import split_text
+from bot.core.split import split_text
 from bot.core.types import Answer, Question, Source
 from conftest import fresh_assistant
 
