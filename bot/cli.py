@@ -29,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     ing.add_argument("paths", nargs="*", type=Path, help="files or folders (.md .txt .html .pdf)")
     ing.add_argument("--store", type=Path, help=store_help)
     ing.add_argument("--rebuild", action="store_true", help="drop the index and build it again")
+    ing.add_argument("--explain", action="store_true",
+                     help="index nothing: show what each file yields (whose page it is, sections, quotable sentences)")
 
     ask = sub.add_parser("ask", help="answer one question")
     ask.add_argument("question")
@@ -81,10 +83,14 @@ def _parser() -> argparse.ArgumentParser:
                                                         "(run it weekly from cron for a weekly digest)")
 
     ev = sub.add_parser("eval", help="measure retrieval and answer quality on a question set")
-    ev.add_argument("--set", choices=("knowledge", "raw"), default="knowledge",
+    ev.add_argument("--set", choices=("knowledge", "raw", "realdocs"), default="knowledge",
                     help="knowledge: the configured index and tests/eval/questions.yaml (default); raw: the "
                          "raw-document corpus tests/eval/raw/, indexed into --store or a temporary index, "
-                         "and tests/eval/raw_questions.yaml")
+                         "and tests/eval/raw_questions.yaml; realdocs: the real-document development set "
+                         "(see --realdocs), with rows per fold")
+    ev.add_argument("--realdocs", type=Path, metavar="DIR",
+                    help="the real-document set's folder: corpus/, questions.jsonl, folds.json "
+                         "(default: ../shared/realdocs beside the project)")
     ev.add_argument("--questions", type=Path, help="question file (default: the set's)")
     ev.add_argument("--store", type=Path, help=store_help)
     ev.add_argument("--report", type=Path, help="markdown report path (default: reports/eval.md)")
@@ -114,6 +120,16 @@ def _ingest(settings: Settings, paths: list[Path] | None, *, rebuild: bool = Fal
         return 130
     _print_report(report)
     return 0 if report.indexed or report.unchanged or not report.failed else 1
+
+
+def _explain(settings: Settings, paths: list[Path]) -> int:
+    from bot.core.ingest import explain
+
+    if not paths:
+        raise BotError("ingest --explain needs the files (or folders) to explain")
+    text, failed = explain(settings, paths)
+    print(text)
+    return 1 if failed else 0
 
 
 def _print_report(report) -> None:
@@ -351,6 +367,11 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
     from bot import evaluation
 
     eval_set = evaluation.EVAL_SETS[args.set]
+    if args.set == "realdocs" and args.realdocs:
+        eval_set = evaluation.EvalSet(str(args.realdocs / "questions.jsonl"), corpus=str(args.realdocs / "corpus"))
+    if eval_set.corpus and not settings.resolve(eval_set.corpus).is_dir():
+        raise BotError(f"the {args.set} corpus is not at {settings.resolve(eval_set.corpus)}"
+                       + (" (give its folder with --realdocs DIR)" if args.set == "realdocs" else ""))
     questions = evaluation.load_questions(args.questions or settings.resolve(eval_set.questions))
     with tempfile.TemporaryDirectory(prefix="bot-eval-") as scratch:
         if eval_set.corpus:  # a fixed corpus: indexed into --store, or a throw-away index
@@ -389,6 +410,8 @@ def main(argv: list[str] | None = None) -> int:
             level = "debug" if args.verbose else settings.logging.level
             logs.setup(getattr(logging, level.upper()), settings.logging.format,
                        extra_secret_names=(settings.llm.api_key_env, settings.handoff.smtp_password_env))
+        if args.command == "ingest" and args.explain:
+            return _explain(settings, args.paths)
         if args.command == "ingest":
             return _ingest(settings, args.paths or None, rebuild=args.rebuild)
         if args.command == "ask":

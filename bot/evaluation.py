@@ -8,6 +8,7 @@ and safety (no invented figures, nothing from `must_not`), per category and over
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import statistics
 import uuid
@@ -36,9 +37,15 @@ class EvalSet:
     backgrounds: str = ""  # research-fit matching cases over the same index's position records
 
 
+# The real-document development set lives beside the checkout (never copied into it); `--corpus`
+# names another place. Its questions are JSON lines: id, kind, q, expect (groups of accepted
+# strings), sources (file-name prefixes).
+REALDOCS = "../shared/realdocs"
+
 EVAL_SETS = {
     "knowledge": EvalSet("tests/eval/questions.yaml", backgrounds="tests/eval/match_backgrounds.yaml"),
     "raw": EvalSet("tests/eval/raw_questions.yaml", corpus="tests/eval/raw"),
+    "realdocs": EvalSet(f"{REALDOCS}/questions.jsonl", corpus=f"{REALDOCS}/corpus"),
 }
 
 
@@ -52,6 +59,7 @@ class EvalQuestion:
     documents: tuple[str, ...] = ()                  # file names that hold the facts
     must_not: tuple[str, ...] = ()
     history: tuple[str, ...] = ()
+    fold: str = ""                                   # the development set's fold (tune / holdout)
 
 
 @dataclass
@@ -79,6 +87,8 @@ class Result:
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
+    if path.suffix == ".jsonl":
+        return load_jsonl_questions(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as e:
@@ -100,6 +110,36 @@ def load_questions(path: Path) -> list[EvalQuestion]:
             raise BotError(f"{path}: question #{i + 1} needs id, category and question ({e})") from e
         if out[-1].expect not in ("answer", "refuse"):
             raise BotError(f"{path}: question '{out[-1].id}': expect must be 'answer' or 'refuse'")
+    return out
+
+
+_REFUSE_KINDS = ("refuse", "injection")
+
+
+def load_jsonl_questions(path: Path) -> list[EvalQuestion]:
+    """The real-document set's format, beside its corpus/ and folds.json: a source "d03" is the corpus
+    file whose name starts "d03-"; each question's fold comes from folds.json ({fold: {"questions": [ids]}})."""
+    corpus, folds = path.parent / "corpus", path.parent / "folds.json"
+    try:
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        fold_of = {qid: name for name, fold in json.loads(folds.read_text(encoding="utf-8")).items()
+                   if isinstance(fold, dict) for qid in fold.get("questions", [])} if folds.exists() else {}
+    except (OSError, ValueError) as e:
+        raise BotError(f"cannot read questions from {path}: {e}") from e
+    names = sorted(p.name for p in corpus.iterdir()) if corpus.is_dir() else []
+    out = []
+    for i, row in enumerate(rows):
+        try:
+            kind = str(row["kind"])
+            out.append(EvalQuestion(
+                id=str(row["id"]), category=kind, question=str(row["q"]),
+                expect="refuse" if kind in _REFUSE_KINDS else "answer",
+                facts=tuple(tuple(str(a) for a in group) for group in row.get("expect", [])),
+                documents=tuple(n for src in row.get("sources", []) for n in names if n.startswith(f"{src}-")),
+                fold=fold_of.get(str(row["id"]), ""),
+            ))
+        except (KeyError, TypeError) as e:
+            raise BotError(f"{path}: line {i + 1} needs id, kind and q ({e})") from e
     return out
 
 
@@ -260,6 +300,9 @@ def summarize(results: list[Result]) -> dict[str, dict[str, float | int | None]]
         groups.setdefault(r.q.category, []).append(r)
     for r in results:  # the same measures by the language the candidate asked in
         groups.setdefault(f"asked in {T.language(r.q.question)}", []).append(r)
+    for r in results:  # and by fold, where the set has folds
+        if r.q.fold:
+            groups.setdefault(f"fold {r.q.fold}", []).append(r)
     groups["overall"] = results
     out = {}
     for name, rs in groups.items():

@@ -43,16 +43,21 @@ def brochure_pdf(path: Path, pages: list[list[str]], *, header: str, title: str,
 
 
 def pdf_bytes(lines: list[str]) -> bytes:
-    """A valid one-page PDF whose text layer holds `lines` (ASCII)."""
-    content = "BT /F1 12 Tf 72 720 Td 14 TL " + " ".join(
-        "(" + ln.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") '" for ln in lines) + " ET"
+    """A valid one-page PDF whose text layer holds `lines` (ASCII, and the ligatures "ﬁ" and "ﬂ", which
+    are drawn as the font's /fi and /fl glyphs, as word processors write them)."""
+    def escape(ln: str) -> str:
+        ln = ln.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        return ln.replace("\ufb01", "\\001").replace("\ufb02", "\\002")
+
+    content = "BT /F1 12 Tf 72 720 Td 14 TL " + " ".join("(" + escape(ln) + ") '" for ln in lines) + " ET"
     objects = [
         "<< /Type /Catalog /Pages 2 0 R >>",
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
         "/Resources << /Font << /F1 5 0 R >> >> >>",
         f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding << /Type /Encoding "
+        "/BaseEncoding /WinAnsiEncoding /Differences [1 /fi /fl] >> >>",
     ]
     out = b"%PDF-1.4\n"
     offsets = []

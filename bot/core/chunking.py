@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.core import formats
 from bot.core import text as T
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -17,13 +18,16 @@ class Piece:
     text: str
     sentences: tuple[str, ...]  # the quotable units of `text`
 
-    def heading(self, title: str) -> str:
-        """The document title and section path, e.g. "About Zhejiang Lab — Campus"."""
-        return " — ".join(p for p in (title, self.section) if p)
+    def heading(self, title: str, *, owner: str = "") -> str:
+        """Whose page, the document title and the section path, e.g. "Zhejiang Lab — About — Campus"."""
+        parts = [title, self.section]
+        if owner and owner.lower() not in title.lower():
+            parts.insert(0, owner)
+        return " — ".join(p for p in parts if p)
 
-    def context(self, title: str) -> str:
+    def context(self, title: str, *, owner: str = "") -> str:
         """What gets embedded and lexically indexed: the heading context plus the text."""
-        head = self.heading(title)
+        head = self.heading(title, owner=owner)
         return f"{head}\n{self.text}" if head else self.text
 
 
@@ -47,9 +51,11 @@ def _sections(text: str, title: str) -> list[tuple[str, list[str]]]:
 
 
 def _quotable(sentence: str) -> bool:
-    """Long enough to say something; an address or link always is (it answers "how do I apply")."""
+    """Long enough to say something; a short line that states a fact always is: an address, link,
+    phone number, date or sum ("Tel: +49 …", "Room 203-525"), or a labelled value ("Office: B2")."""
     return (len(sentence) >= 25 or (len(sentence) >= 8 and bool(T.CJK_RUN.search(sentence)))
-            or bool(T.CONTACT.search(sentence)))
+            or formats.has_fact(sentence) or bool(formats.LABELLED.match(sentence))
+            or (len(sentence) >= 6 and any(ch.isdigit() for ch in sentence)))
 
 
 def _merge_small(sections: list[tuple[str, list[str]]], chunk_chars: int) -> list[tuple[str, list[str]]]:

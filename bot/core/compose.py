@@ -179,7 +179,8 @@ LEAD_IN = re.compile(r"^\[(?!\d+\])[^\]\n]{1,80}\]\s*")
 @functools.lru_cache(maxsize=4096)  # chunks recur across questions; parsing one costs ~0.3 ms
 def _around(chunk: Chunk, aliases: tuple[tuple[str, str], ...] = ()) -> A.Context:
     """What a passage is about: its document's title, owner and opening, its section, its text."""
-    return A.Context(chunk.title, chunk.organisation, chunk.lead, chunk.section, chunk.text, aliases=dict(aliases))
+    return A.Context(chunk.title, chunk.organisation, chunk.subject, chunk.lead, chunk.section, chunk.text,
+                     aliases=dict(aliases))
 
 
 @functools.lru_cache(maxsize=65536)

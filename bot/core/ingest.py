@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.config import Settings
-from bot.core import chunking, loaders
+from bot.core import chunking, loaders, profile
 from bot.core.text import paragraphs as text_paragraphs
 from bot.core.embeddings import Embedder
 from bot.core.store import Store
@@ -29,7 +29,7 @@ from bot.errors import EmptyIndexError, StoreError
 _log = logging.getLogger(__name__)
 
 # Bump when loading/chunking changes, so every file is re-indexed once.
-PIPELINE_VERSION = "7"
+PIPELINE_VERSION = "8"
 
 
 @dataclass
@@ -70,35 +70,87 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
             for dirpath, dirnames, filenames in os.walk(p):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                 files.extend(Path(dirpath) / f for f in sorted(filenames)
-                             if not f.startswith(".") and f.lower().endswith(loaders.SUPPORTED))
+                             if not f.startswith(".") and f.lower().endswith(loaders.SUPPORTED)
+                             and f not in profile.FOLDER_FILES)
         else:
             missing.append((p, "not found"))
     return files, missing
 
 
-def file_hash(raw: bytes, settings: Settings) -> str:
+def file_hash(raw: bytes, settings: Settings, path: Path | None = None, roots: list[Path] | None = None) -> str:
+    """The file's content, the pipeline's version and, when `path` is given, the folder defaults and
+    site configuration its profile reads."""
     h = hashlib.sha256(raw)
+    if path is not None:
+        h.update(profile.settings_bytes(path, root_of(path, roots or [])))
     h.update(f"|{PIPELINE_VERSION}|{settings.retrieval.chunk_chars}".encode())
     return h.hexdigest()[:32]
 
 
-def _chunks_of(doc: loaders.Document, key: str, doc_hash: str, settings: Settings, record: str = ""):
+def _chunks_of(doc: loaders.Document, key: str, doc_hash: str, settings: Settings, record: str = "",
+               owner: profile.Profile = profile.Profile()):
     pieces = chunking.split(doc.text, title=doc.title, chunk_chars=settings.retrieval.chunk_chars)
     prefix = hashlib.sha1(key.encode()).hexdigest()[:12]
     lead = next((p for p in text_paragraphs(doc.text) if not p.startswith("#")), "")[:400]
+    names = owner.text()
     chunks, contexts, sentences, sentence_texts = [], [], [], []
     for i, piece in enumerate(pieces):
         chunk = Chunk(id=f"{prefix}:{i}", text=piece.text, path=key, title=doc.title, section=piece.section,
                       topic=doc.topic, url=doc.url, updated=doc.updated, doc_hash=doc_hash, handoff=doc.handoff,
-                      organisation=doc.organisation, lead=lead, record=record, sentences=len(piece.sentences))
+                      organisation=doc.organisation, lead=lead, record=record, sentences=len(piece.sentences),
+                      subject=names)
         chunks.append(chunk)
-        contexts.append(piece.context(doc.title))
+        # Whose page it is travels with every chunk and sentence, with the title and section, so that
+        # "It was founded in 2017" or a contact card is found for a question naming the page's owner.
+        contexts.append(piece.context(doc.title, owner=names))
         for j, s in enumerate(piece.sentences):
             sentences.append((chunk.id, j, s))
-            # The title and section travel with the sentence, so "It was founded in 2017" is
-            # found for "When was <the title's subject> founded?".
-            sentence_texts.append(f"{piece.heading(doc.title)}: {s}")
+            sentence_texts.append(f"{piece.heading(doc.title, owner=owner.subject)}: {s}")
     return chunks, contexts, sentences, sentence_texts
+
+
+def explain(settings: Settings, paths: list[Path]) -> tuple[str, int]:
+    """What each file yields, for a person deciding why a page answers or not: its profile (whose page
+    it is, and where each name was found), then each chunk's section and quotable sentences.
+    Returns the text and how many files could not be read."""
+    roots = [p.resolve() for p in paths]
+    files, missing = discover(roots)
+    out = [f"{p}: {why}" for p, why in missing]
+    failed = len(missing)
+    for path in files:
+        key = index_key(path, settings.root)
+        try:
+            doc, owner = read(path, key, roots)
+        except (OSError, loaders.LoadError) as e:
+            out.append(f"== {key}\nskipped: {e}\n")
+            failed += 1
+            continue
+        out += [f"== {key}", f"title: {doc.title}", f"subject: {owner.subject or '(none)'}",
+                f"names: {owner.text() or '(none)'}" + ("  (the page speaks as I/we: they are the subject)"
+                                                        if owner.first_person else "")]
+        out += [f"  from {where}: {name}" for where, name in owner.found]
+        for i, piece in enumerate(chunking.split(doc.text, title=doc.title, chunk_chars=settings.retrieval.chunk_chars)):
+            out.append(f"-- chunk {i}: {piece.heading(doc.title, owner=owner.subject)}")
+            out += [f"   * {s}" for s in piece.sentences]
+        out.append("")
+    return "\n".join(out), failed
+
+
+def root_of(path: Path, roots: list[Path]) -> Path | None:
+    """The ingested folder a file was found under (its own folder when it was named itself)."""
+    path = path.resolve()
+    for r in roots:
+        if r == path:
+            return r.parent
+        if r in path.parents:
+            return r
+    return None
+
+
+def read(path: Path, key: str, roots: list[Path]) -> tuple[loaders.Document, profile.Profile]:
+    """A file loaded, with its profile (whose page it is)."""
+    doc = loaders.load(path, key)
+    return doc, profile.build(doc, path, root_of(path, roots))
 
 
 _PROGRESS_EVERY_S = 15.0
@@ -146,14 +198,14 @@ def ingest(settings: Settings, *, store: Store, embedder: Embedder, paths: list[
             key = index_key(path, settings.root)
             try:
                 raw = path.read_bytes()
-                doc_hash = file_hash(raw, settings)
+                doc_hash = file_hash(raw, settings, path, roots)
                 if building.get(key) == doc_hash:
                     report.resumed.append(key)
                     continue
                 if known.get(key) == doc_hash:
                     report.unchanged.append(key)
                     continue
-                doc = loaders.load(path, key)
+                doc, owner = read(path, key, roots)
                 # A position record is used whole or not at all: a bad field skips the file.
                 record = positions.parse(doc.meta, doc.text, key).to_json() if positions.is_record(key) else ""
             except OSError as e:
@@ -162,7 +214,7 @@ def ingest(settings: Settings, *, store: Store, embedder: Embedder, paths: list[
             except (loaders.LoadError, positions.RecordError) as e:
                 report.failed.append((key, str(e)))
                 continue
-            chunks, contexts, sentences, sentence_texts = _chunks_of(doc, key, doc_hash, settings, record)
+            chunks, contexts, sentences, sentence_texts = _chunks_of(doc, key, doc_hash, settings, record, owner)
             vectors = embedder.embed_passages(contexts)
             sentence_vectors = (embedder.embed_passages(sentence_texts) if sentence_texts
                                 else np.zeros((0, embedder.dim), np.float32))
@@ -208,11 +260,12 @@ def is_stale(settings: Settings, store: Store, model: str) -> bool:
     except StoreError:  # empty, or built with another model
         return True
     known = store.file_hashes()
-    files, _ = discover([p.resolve() for p in settings.knowledge_paths])
+    roots = [p.resolve() for p in settings.knowledge_paths]
+    files, _ = discover(roots)
     current = {}
     for path in files:
         try:
-            current[index_key(path, settings.root)] = file_hash(path.read_bytes(), settings)
+            current[index_key(path, settings.root)] = file_hash(path.read_bytes(), settings, path, roots)
         except OSError:
             continue
     return any(known.get(k) != h for k, h in current.items()) or any(

@@ -13,11 +13,13 @@ from __future__ import annotations
 import io
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from bot.core import formats, markup
 from bot.core import text as T
 
 _log = logging.getLogger(__name__)
@@ -28,9 +30,9 @@ SUPPORTED = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
 _BOILERPLATE = re.compile(
     r"^\s*(share( this)?( on .*)?|share (this|on|via)\b.{0,60}|tweet|print( this)?|in the same category"
     r"|related (articles|posts|news|stories)|you can find our social media.*|we would love to thank the writer.*"
-    r"|read more.*|subscribe.*|follow us.*|skip to (main )?content|back to top|cookie(s)? (policy|settings).*"
+    r"|read more.{0,40}|subscribe.{0,40}|follow us.{0,40}|skip to (main )?content|back to top|cookie(s)? (policy|settings).*"
     r"|we use cookies.{0,150}|accept (all )?cookies|all rights reserved.*|(©|\(c\)|copyright)\s.{0,100}"
-    r"|translated from .*|photo(graph(y)?)?:.*|image:.*|advertisement|menu|home"
+    r"|translated from .{0,60}|photo(graph(y)?)?:.{0,80}|image:.{0,80}|advertisement|menu|home"
     r"|分享到.{0,30}|返回顶部|版权所有.{0,80}|上一篇.{0,80}|下一篇.{0,80}|扫一扫.{0,30}|打印本页|关闭窗口)\s*$",
     re.IGNORECASE,
 )
@@ -40,6 +42,7 @@ _DECOR_RUN = re.compile(f"[{_DECOR}]+")
 _BULLET_DECOR = re.compile(f"^\\s*[{_DECOR}•·◦‣⁃–—]\\s*")
 _SENTENCE_END = ".!?。！？:：;；\"”’)）…"
 _MD_HEADING = re.compile(r"^#{1,6}\s+\S")
+_BULLET_LINE = re.compile(r"^\s*(?:[-•*]|\d{1,2}[.)]|\(\d{1,2}\))\s+(?=\S)")
 _CONNECTOR_END = re.compile(r"(\b(and|or|of|the|a|an|to|in|for|with|by|on|at|from|as|that|which)|[,，、(（\-–—/])$",
                             re.I)
 
@@ -103,36 +106,56 @@ def _decode(raw: bytes) -> str:
 
 
 def _has_prose(text: str) -> bool:
-    """At least one real sentence: a page of menus and link labels has none."""
+    """At least one real sentence, or a fact a candidate needs (a contact card of short lines is
+    content); a page of menus and link labels has neither."""
     for line in text.splitlines():
         line = line.strip().lstrip("#-").strip()
         if len(line.split()) >= 6 or sum(len(r) for r in T.CJK_RUN.findall(line)) >= 12:
             return True
-    return False
+    return formats.has_fact(text)
 
 
 # --- Markdown ---------------------------------------------------------------------------------
 
-_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(\n|\Z)", re.DOTALL)
+_FRONT_MATTER = re.compile(r"\A(---|\+\+\+)[ \t]*\n(.*?)\n?\1[ \t]*(\n|\Z)", re.DOTALL)
+
+
+def _front_matter(text: str) -> tuple[dict, str]:
+    """(front matter, body): YAML between ``---`` lines (Jekyll, Hugo), or TOML between ``+++`` (Hugo)."""
+    m = _FRONT_MATTER.match(text)
+    if not m:
+        return {}, text
+    try:
+        if m.group(1) == "+++":
+            import tomllib
+            meta = tomllib.loads(m.group(2))
+        else:
+            meta = yaml.safe_load(m.group(2)) or {}
+    except (yaml.YAMLError, ValueError) as e:
+        raise LoadError(f"front matter is not valid {'TOML' if m.group(1) == '+++' else 'YAML'}: "
+                        f"{str(e).splitlines()[0]}") from e
+    if not isinstance(meta, dict):
+        raise LoadError("front matter must be a mapping of 'key: value' lines")
+    return meta, text[m.end():]
 
 
 def _load_markdown(text: str, key: str) -> Document:
-    meta: dict = {}
-    m = _FRONT_MATTER.match(text)
-    if m:
-        try:
-            meta = yaml.safe_load(m.group(1)) or {}
-        except yaml.YAMLError as e:
-            raise LoadError(f"front matter is not valid YAML: {str(e).splitlines()[0]}") from e
-        if not isinstance(meta, dict):
-            raise LoadError("front matter must be a mapping of 'key: value' lines")
-        text = text[m.end():]
+    """Markdown as a site generator renders it: template syntax out, then CommonMark (raw HTML
+    included) read block by block like a web page; content kept in the front matter follows."""
+    from bs4 import BeautifulSoup
+
+    meta, body = _front_matter(text)
+    meta = markup.jsonable_meta(meta)
+    title = markup.unescape(markup.strip_templates(str(meta.get("title") or ""))).strip()
+    body = formats.deobfuscate(markup.strip_templates(body))
+    soup = BeautifulSoup(markup.markdown_to_html(body), "html.parser")
+    blocks = [b for b in markup.html_blocks(soup, keep_lines=True) if not b.nav]
+    text = "\n\n".join(p for p in (markup.blocks_markdown(blocks), markup.front_matter_content(meta, title=title)) if p)
     return Document(
-        path=key, text=text,
-        title=str(meta.get("title") or ""),
+        path=key, text=text, title=title,
         topic=str(meta.get("topic") or ""),
         url=str(meta.get("url") or ""),
-        updated=str(meta.get("updated") or meta.get("date") or ""),
+        updated=str(meta.get("updated") or meta.get("date") or "")[:10],
         handoff=bool(meta.get("handoff", False)),
         organisation=str(meta.get("organisation") or meta.get("organization") or meta.get("org") or ""),
         meta=meta,
@@ -155,6 +178,7 @@ _INLINE = [
     (re.compile(r"\\([\\`*_{}\[\]()#+\-.!$|>~])"), r"\1"),               # \$15 -> $15
 ]
 _RULE = re.compile(r"^\s*([-*_=])(\s*\1){2,}\s*$")
+_RULE_ENDS = re.compile(r"^(\s*#*\s*)[=*_~-]{3,}\s*|\s*[=*_~-]{3,}\s*$")  # "==== Packard 2021 ====" -> the words
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _SETEXT = re.compile(r"^(?P<title>[^\n]+)\n(?P<bar>=+|-+)\s*$", re.M)
 
@@ -169,10 +193,10 @@ def _cells(line: str) -> list[str]:
     return [c.strip() for c in line.strip().strip("|").split("|")]
 
 
-def table_rows(rows: list[list[str]]) -> list[str]:
+def table_rows(rows: list[list[str]], *, header: bool = True) -> list[str]:
     """Table rows as sentences a reader can quote: "Position: Postdoc; Deadline: 31 March" when
-    the first row is a header, else the cells joined."""
-    if len(rows) >= 2 and len(rows[0]) == len(rows[1]) and all(rows[0]):
+    the first row is a header (`header`: it may be), else the cells joined."""
+    if header and len(rows) >= 2 and len(rows[0]) == len(rows[1]) and all(rows[0]):
         header, body = rows[0], rows[1:]
         return ["; ".join(f"{h}: {v}" for h, v in zip(header, row) if v) for row in body]
     return ["; ".join(c for c in row if c) for row in rows]
@@ -180,7 +204,7 @@ def table_rows(rows: list[list[str]]) -> list[str]:
 
 def clean_markup(text: str) -> str:
     """Markdown emphasis, links, inline HTML and decorative symbols out; words and lines kept."""
-    text = _COMMENT.sub("", _CODE_BLOCK.sub("", text))  # comments and code are not prose
+    text = _COMMENT.sub("", _CODE_BLOCK.sub("", formats.deobfuscate(text)))  # comments and code are not prose
     text = _SETEXT.sub(lambda m: ("# " if m["bar"][0] == "=" else "## ") + m["title"], text)
     text = _PIPE_TABLE.sub(lambda m: "\n".join("- " + row for row in table_rows(
         [_cells(ln) for ln in m.group(0).splitlines() if ln.strip() and not _TABLE_SEPARATOR.match(ln)])) + "\n",
@@ -190,6 +214,7 @@ def clean_markup(text: str) -> str:
         if _RULE.match(line) or _TABLE_SEPARATOR.match(line):
             continue
         line = re.sub(r"^\s*(>\s*)+", "", line)  # block quotes read as plain paragraphs
+        line = _RULE_ENDS.sub(lambda m: m.group(1) or "", line)
         for pattern, repl in _INLINE:
             line = pattern.sub(repl, line)
         if line.strip().startswith("|") and line.strip().endswith("|"):  # a table row -> one line of cells
@@ -245,6 +270,10 @@ def structure_plain_text(text: str) -> str:
             kinds.append("heading")
             first = False
             continue
+        if _BULLET_LINE.match(ln):
+            kinds.append("item")
+            first = False
+            continue
         prev = next((lines[j] for j in range(i - 1, -1, -1) if lines[j]), "")
         nxt = next((lines[j] for j in range(i + 1, len(lines)) if lines[j]), "")
         starts_block = not prev or _ends_sentence(prev) or kinds[-1] == "blank" or (kinds and kinds[-1] == "heading")
@@ -276,10 +305,14 @@ def structure_plain_text(text: str) -> str:
             seen_title = True
         elif kind == "item":
             flush()
-            out.append("- " + ln.lstrip("-•* ").strip())
+            out.append("- " + _BULLET_LINE.sub("", ln).strip())
+        elif not para and out and out[-1].startswith("- ") and (ln[0].islower() or not _ends_sentence(out[-1])) \
+                and not formats.LABELLED.match(ln):
+            out[-1] += " " + ln  # a wrapped list item goes on
         else:
-            if para and _ends_sentence(para[-1]) and not ln[0].islower() and not para[-1].endswith((":", "：")):
-                flush()
+            if para and (formats.LABELLED.match(ln) or (_ends_sentence(para[-1]) and not ln[0].islower()
+                                                 and not para[-1].endswith((":", "：")))):
+                flush()  # a labelled line ("Salary: ...") is a fact of its own
             para.append(ln)
     flush()
     return "\n\n".join(_group_items(out))
@@ -324,14 +357,11 @@ def _group_items(blocks: list[str]) -> list[str]:
 
 # --- HTML ---------------------------------------------------------------------------------------
 
-_NOISE_TAGS = ("script", "style", "nav", "header", "footer", "aside", "form", "noscript", "iframe", "svg", "button")
-_NOISE_ATTR = re.compile(r"(^|[-_ ])(nav|navbar|menu|share|social|cookies?|consent|breadcrumbs?|sidebar|footer|"
-                         r"header|banner|related|comments?)($|[-_ ])", re.I)
-
-
 def _load_html(text: str, key: str) -> Document:
-    """The main content, by trafilatura (a maintained extractor), with our own extractor as a
-    fallback for pages it finds too little in; metadata from the page's head."""
+    """Every block a reader sees, in page order. trafilatura (a maintained main-content extractor)
+    says which blocks are the page's content and which are site furniture; a block it lost is put
+    back when it lies outside menus, headers, footers and sidebars, or when it holds a fact a
+    candidate needs (a contact card in a sidebar: e-mail, phone, address, date, sum of money)."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(text, "html.parser")
@@ -340,24 +370,57 @@ def _load_html(text: str, key: str) -> Document:
     canonical = soup.find("link", rel="canonical")
     url = (canonical.get("href", "") if canonical else "") or _meta(soup, "og:url")
     date = _meta(soup, "article:published_time") or _meta(soup, "date")
-    body = _extract_main(text)
-    has_table = soup.find("table") is not None
-    fallback = _extract_blocks(soup)
-    # On short pages trafilatura may fall back to flat text (one line, headings lost) or keep menu
-    # entries; on pages that are not articles it may miss most of the content. Then our own
-    # blocks (navigation, header, footer and asides removed by their tags) serve instead.
-    ours = set(fallback.split())
-    extra = [w for w in body.split() if w not in ours and w.strip("#-*") not in ours]
-    if (len(body) < 0.5 * len(fallback) or body.count("\n") < 0.5 * fallback.count("\n")
-            or len(extra) > 0.1 * len(body.split()) or (has_table and "|" not in body)):
-        body = fallback
-    if site and site != title:  # "Open positions | Acme Lab" -> "Open positions"
-        title = re.sub(rf"\s*[|\-–—_·:]\s*{re.escape(site)}\s*$|^\s*{re.escape(site)}\s*[|\-–—_·:]\s*", "", title)
     h1 = soup.find("h1")
+    h1_text = h1.get_text(" ", strip=True) if h1 else ""
+    brand = _brand(soup)
+    blocks = [b for b in markup.html_blocks(soup) if not b.nav]
+    body = markup.blocks_markdown(_content_blocks(blocks, _extract_main(text)))
+    page_title = _without_site(title, site or brand)
     # "Helix Lab | About": which part names the page is unclear, the page's own heading is not.
-    if h1 and h1.get_text(strip=True) and (not title or len(title) > 120 or re.search(r"\s[|–—]\s", title)):
-        title = h1.get_text(" ", strip=True)
-    return Document(path=key, text=body, title=title, url=url, updated=date[:10], organisation=site)
+    if h1_text and (not page_title or len(page_title) > 120 or re.search(r"\s[|–—]\s", page_title)):
+        page_title = h1_text
+    return Document(path=key, text=body, title=page_title, url=url, updated=date[:10], organisation=site,
+                    meta={"html_title": title, "site_name": site, "brand": brand, "author": _meta(soup, "author")})
+
+
+def _content_blocks(blocks: list[markup.Block], main: str) -> list[markup.Block]:
+    """The blocks to keep, judged against trafilatura's text (`main`)."""
+    main_words = set(T.tokens(main))
+    body_words = {w for b in blocks if not b.chrome for w in T.tokens(b.text)}
+    if not main_words or len(main_words & body_words) < 0.5 * len(body_words):
+        return [b for b in blocks if not b.chrome or formats.has_fact(b.text)]  # trafilatura missed the page
+    main_facts = {formats.normalised(f) for fs in formats.facts(main).values() for f in fs}
+    # A piece of furniture (a sidebar card, a footer) holding a fact trafilatura lost is kept whole:
+    # the phone's neighbours are the name, room and town that go with it.
+    cards = {b.region for b in blocks if b.chrome and any(
+        formats.normalised(f) not in main_facts for fs in formats.facts(b.text).values() for f in fs)}
+    kept = []
+    for b in blocks:
+        words = T.tokens(b.text)
+        in_main = bool(words) and sum(w in main_words for w in words) >= 0.6 * len(words)
+        if in_main or not b.chrome or b.region in cards:
+            kept.append(b)
+    return kept
+
+
+def _brand(soup) -> str:
+    """The site's name as its header shows it: the link to the home page in the header or navbar."""
+    for selector in ("[class*=navbar-brand]", "[class*=site-title]", "[class*=site-name]", "[class*=brand]",
+                     "header a[href='/']"):
+        for el in soup.select(selector):
+            if not el.find_parent("li") and 1 < len(el.get_text(" ", strip=True)) <= 80:  # not a menu entry
+                return " ".join(el.get_text(" ", strip=True).split())
+    return ""
+
+
+_TITLE_SEPARATOR = r"\s*[|\-–—_·:•]\s*"
+
+
+def _without_site(title: str, site: str) -> str:
+    """"Open positions | Acme Lab" -> "Open positions" (the site's name is the owner, kept apart)."""
+    if not site or site == title:
+        return title
+    return re.sub(rf"{_TITLE_SEPARATOR}{re.escape(site)}\s*$|^\s*{re.escape(site)}{_TITLE_SEPARATOR}", "", title)
 
 
 def _meta(soup, name: str) -> str:
@@ -368,49 +431,15 @@ def _meta(soup, name: str) -> str:
 def _extract_main(html: str) -> str:
     try:
         import trafilatura
-    except ImportError:  # an optional speed-up in spirit: the fallback below always works
+    except ImportError:  # an optional speed-up in spirit: the block reader always works
         return ""
     try:
         return trafilatura.extract(html, output_format="markdown", include_formatting=True, include_links=False,
                                    include_images=False, include_tables=True, include_comments=False,
                                    favor_recall=True, deduplicate=False) or ""
-    except Exception as e:  # a page trafilatura cannot parse still gets the fallback
+    except Exception as e:  # a page trafilatura cannot parse is read by the block reader alone
         _log.debug("trafilatura failed: %s", e)
         return ""
-
-
-def _extract_blocks(soup) -> str:
-    for tag in soup(_NOISE_TAGS):
-        tag.decompose()
-    for table in soup.find_all("table"):  # each row one list item, its cells named by the header
-        rows = [[c.get_text(" ", strip=True) for c in tr.find_all(["th", "td"])] for tr in table.find_all("tr")]
-        items = soup.new_tag("ul")
-        for line in table_rows([r for r in rows if any(r)]):
-            item = soup.new_tag("li")
-            item.string = line
-            items.append(item)
-        table.replace_with(items)
-    for tag in soup.find_all(True):
-        if tag.attrs is None:  # already removed with its parent
-            continue
-        attrs = " ".join([tag.get("id") or "", *(tag.get("class") or []), tag.get("role") or ""])
-        if attrs.strip() and _NOISE_ATTR.search(attrs):
-            tag.decompose()
-    body = soup.body or soup
-    blocks = []
-    for el in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "pre", "blockquote", "dd", "dt"]):
-        if el.find_parent(["p", "li", "td", "pre", "blockquote"]):
-            continue  # nested: its text is already in the parent block
-        words = el.get_text(" ", strip=True)
-        if not words:
-            continue
-        if el.name[0] == "h":
-            blocks.append("#" * int(el.name[1]) + " " + words)
-        elif el.name == "li":
-            blocks.append("- " + words)
-        else:
-            blocks.append(words)
-    return "\n\n".join(_group_items(blocks))
 
 
 # --- PDF ----------------------------------------------------------------------------------------
@@ -434,9 +463,18 @@ def _load_pdf(raw: bytes, key: str) -> Document:
         raise LoadError(f"not a readable PDF ({e})") from e
     except Exception as e:  # pypdf raises a wide range on damaged files
         raise LoadError(f"not a readable PDF ({type(e).__name__}: {e})") from e
-    text = "\n\n".join(_drop_running_lines(pages))
+    text = "\n\n".join(_drop_running_lines([pdf_text(page) for page in pages]))
     text = _HYPHENATED.sub(r"\1\2", text)
     return Document(path=key, text=structure_plain_text(text), title=title, organisation=author)
+
+
+_PRIVATE_BULLET = re.compile(r"^[ \t]*[\ue000-\uf8ff\u2022\u25cf\u25aa\u2023\u2043][ \t]*", re.M)
+
+
+def pdf_text(page: str) -> str:
+    """A page's text as a reader sees it: ligatures and full-width forms unfolded (NFKC: "ﬂuids" ->
+    "fluids"), symbol-font bullets (private-use characters) as list items."""
+    return _PRIVATE_BULLET.sub("- ", unicodedata.normalize("NFKC", page))
 
 
 def _drop_running_lines(pages: list[str]) -> list[str]:
@@ -461,7 +499,10 @@ def strip_boilerplate(text: str) -> str:
     for line in text.splitlines():
         stripped = line.strip()
         bare = stripped.lstrip("#-").strip()
-        if stripped and (_BOILERPLATE.match(bare) or (len(bare) > 15 and bare in seen)):
+        # A repeated line is a caption or running header, unless it is an item of a list (two roles
+        # can share one requirement).
+        repeated = len(bare) > 15 and bare in seen and not stripped.startswith("- ")
+        if stripped and (_BOILERPLATE.match(bare) or repeated):
             continue
         seen.add(bare)
         out.append(line.rstrip())

@@ -401,7 +401,8 @@ def _add(collection, ids: list[str], vectors: np.ndarray, documents: list[str], 
 def _chunk_meta(c: Chunk) -> dict:
     return {"path": c.path, "title": c.title, "section": c.section, "topic": c.topic,
             "url": c.url, "updated": c.updated, "doc_hash": c.doc_hash, "handoff": c.handoff,
-            "organisation": c.organisation, "lead": c.lead, "record": c.record, "sentences": c.sentences}
+            "organisation": c.organisation, "lead": c.lead, "record": c.record, "sentences": c.sentences,
+            "subject": c.subject}
 
 
 def _chunk(cid: str, doc: str, meta: dict) -> Chunk:
@@ -409,4 +410,5 @@ def _chunk(cid: str, doc: str, meta: dict) -> Chunk:
                  section=meta.get("section", ""), topic=meta.get("topic", ""), url=meta.get("url", ""),
                  updated=meta.get("updated", ""), doc_hash=meta.get("doc_hash", ""),
                  handoff=bool(meta.get("handoff", False)), organisation=meta.get("organisation", ""),
-                 lead=meta.get("lead", ""), record=meta.get("record", ""), sentences=int(meta.get("sentences", -1)))
+                 lead=meta.get("lead", ""), record=meta.get("record", ""), sentences=int(meta.get("sentences", -1)),
+                 subject=meta.get("subject", ""))

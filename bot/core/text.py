@@ -79,11 +79,23 @@ def sentences(paragraph: str) -> list[str]:
         return []
     lines = paragraph.splitlines()
     if any(_BULLET.match(ln) for ln in lines[1:]) or all(_BULLET.match(ln) for ln in lines):
-        return [paragraph]
-    flat = ""
-    for ln in (ln.strip() for ln in lines):
-        # Lines of Chinese text join without a space; others with one.
-        flat += ln if not flat or (_CJK_OR_MARK.match(flat[-1]) and _CJK_OR_MARK.match(ln[:1])) else " " + ln
+        if len(paragraph) <= _LONG_LIST:
+            return [paragraph]
+        # A long list (news, publications) is read item by item: one unit would match every question a little.
+        return [ln.strip() for ln in lines if ln.strip()]
+    flat = last = ""
+    for ln in (ln.strip() for ln in lines if ln.strip()):
+        # Lines of Chinese text join without a space; short lines of a card ("Javanica Marg",
+        # "Bengaluru 560012") with a comma; others with a space.
+        if not flat:
+            flat = ln
+        elif _CJK_OR_MARK.match(flat[-1]) and _CJK_OR_MARK.match(ln[:1]):
+            flat += ln
+        elif _card_line(last) and (ln[:1].isupper() or ln[:1].isdigit()):
+            flat += ", " + ln
+        else:
+            flat += " " + ln
+        last = ln
     parts: list[str] = []
     for piece in _SENTENCE_END.split(flat):
         piece = piece.strip()
@@ -94,6 +106,15 @@ def sentences(paragraph: str) -> list[str]:
         else:
             parts.append(piece)
     return parts
+
+
+_LONG_LIST = 600
+_CONNECTOR = re.compile(r"\b(and|or|of|the|a|an|to|in|for|with|by|on|at|from|as)$", re.I)
+
+
+def _card_line(line: str) -> bool:
+    """A short line with no closing punctuation: a line of an address or contact card."""
+    return len(line.split()) <= 6 and not line.endswith(tuple(".!?,;:，。；：、")) and not _CONNECTOR.search(line)
 
 
 def paragraphs(text: str) -> list[str]:

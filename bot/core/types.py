@@ -93,6 +93,7 @@ class Chunk:
     lead: str = ""          # the document's opening paragraph: whom "it" and "the lab" refer to
     record: str = ""        # a position record (JSON, bot.recruiting.positions) when the file is one
     sentences: int = -1     # how many sentences are stored for it (-1: not recorded, an older index)
+    subject: str = ""       # whose page it is: its document profile's names, "A | B" (bot.core.profile)
 
 
 def notice(text: str, language: str, **extra) -> Answer:

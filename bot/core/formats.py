@@ -1,0 +1,61 @@
+"""Closed formats: e-mail addresses, links, phone numbers, dates and sums of money.
+
+These are the facts a candidate most often needs and the ones a loader must never lose: a contact
+card of short lines, a deadline, a salary. They have fixed shapes, so patterns are the right tool
+here (and only here).
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.core.text import CONTACT
+
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|"
+          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+PHONE = re.compile(r"(?<![\w.])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d{2,5}(?:[\s.-]\d{2,5}){1,4}(?![\w.])"
+                   r"|(?<![\w.])\+\d{8,14}(?![\w.])")
+DATE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}\b|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b"
+                  r"|\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}/\d{1,2}/\d{4}\b|\d{4}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?",
+                  re.I)
+MONEY = re.compile(r"(?:[$€£¥]|\b(?:rmb|cny|usd|eur|gbp|aud|cad|sgd|jpy|inr|chf)\b)\s?\d[\d,.]*(?:\s?[km])?\b"
+                   r"|\d[\d,.]*\s?(?:[km]\s?)?(?:rmb|cny|usd|eur|gbp|aud|cad|sgd|jpy|inr|chf|yuan|dollars|euros)\b"
+                   r"|\d[\d,.]*(?:\s*[-–~至]\s*\d[\d,.]*)?\s*(?:万|千)?\s*(?:元|美元|欧元|日元|円)", re.I)
+
+# "Salary: 330K", "Application deadline: 1 May 2026", "电话：0755-…": a short label and its value.
+LABELLED = re.compile(r"^[^\W\d][\w .&/()'’-]{0,30}[:：]\s*\S")
+
+_KINDS = {"email/url": CONTACT, "phone": PHONE, "date": DATE, "money": MONEY}
+
+
+def facts(text: str) -> dict[str, list[str]]:
+    """The closed-format facts in `text`, by kind (a phone number needs 7+ digits, so years and
+    counts are not read as phones)."""
+    out: dict[str, list[str]] = {}
+    for kind, pattern in _KINDS.items():
+        found = [m.group(0).strip().rstrip(".,;)") for m in pattern.finditer(text)]
+        if kind == "phone":
+            found = [f for f in found if sum(ch.isdigit() for ch in f) >= 7 and not DATE.fullmatch(f)]
+        if found:
+            out[kind] = found
+    return out
+
+
+def has_fact(text: str) -> bool:
+    return any(facts(text).values())
+
+
+_AT = re.compile(r"(?<=\w)\s*(?:\[at\]|\(at\)|<at>|\{at\}|\[@\]|＠)\s*(?=\w)", re.I)
+_DOT = re.compile(r"(?<=\w)\s*(?:\[dot\]|\(dot\)|<dot>|\{dot\})\s*(?=\w)", re.I)
+
+
+def deobfuscate(text: str) -> str:
+    """"name[at]lab[dot]org", "name<at>lab.org" -> "name@lab.org": an address a candidate can use."""
+    if "at" not in text.lower() and "＠" not in text and "[@]" not in text:
+        return text
+    return _DOT.sub(".", _AT.sub("@", text))
+
+
+def normalised(fact: str) -> str:
+    """A fact as compared across extractions: case, spaces and punctuation inside it do not matter."""
+    return re.sub(r"[\s\-.()/]", "", fact.lower())

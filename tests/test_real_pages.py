@@ -1,0 +1,229 @@
+"""Pages as research groups publish them (fictional groups, real formats), through the real loaders,
+profile and chunker: whose page it is is known, every visible fact is kept and quotable, and no
+template syntax is ever indexed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.core import chunking, loaders
+from bot.core.ingest import read
+from conftest import ROOT
+from docs import pdf_bytes, write
+
+REALDOCS = ROOT.parent / "shared" / "realdocs" / "corpus"
+TEMPLATE_LEFTOVERS = ("{%", "{{", "[comment]:", "&amp;", "&nbsp;")
+
+JEKYLL_PAGE = """---
+title: "Openings | 加入我们"
+layout: textlay
+permalink: /openings/
+---
+{% include base_path %}
+{% comment %} TODO: update every spring {% endcomment %}
+[comment]: <> (old deadline removed)
+
+<div class="row">
+<div class="col-sm-6">
+
+#### <b>PhD students</b>
+
+We recruit 2-4 PhD students each year in glacier hydrology &amp; remote sensing.
+Please write to us by [email]({{ site.url }}{{ site.baseurl }}/contact/).&nbsp;Include a CV and the names of two referees.
+
+<ul>
+<li>Strong programming skills</li>
+<li>Fieldwork experience in cold regions</li>
+</ul>
+</div>
+<div class="col-sm-6">
+#### <b>博士研究生</b>
+课题组每年招收2至4名博士研究生。
+</div>
+</div>
+"""
+
+SITE_CONFIG = """title: Glacier Dynamics Group
+author:
+  name: Mira Okafor
+description: We study ice.
+"""
+
+CONTACT_HTML = """<!DOCTYPE html><html><head><title>Contact | Kestrel Photonics Laboratory</title>
+<meta property="og:site_name" content="Kestrel Photonics Laboratory"></head>
+<body class="fixed-top-nav">
+<header><nav class="navbar"><a class="navbar-brand" href="/">KPL</a>
+<ul><li><a href="/">Home</a></li><li><a href="/people/">People</a></li></ul></nav></header>
+<div class="container">
+<main><article>
+<h1>Contact</h1>
+<p>Prospective students and postdocs are welcome to visit the laboratory. Please arrange a visit in advance
+with the group administrator, who coordinates the calendar of the optical tables and the clean room.</p>
+<p>Visitors should report to the reception on the ground floor of the physics building, where a
+temporary badge is issued for the duration of the visit.</p>
+</article></main>
+<aside class="sidebar">
+<div class="card"><h4>Principal investigator</h4>
+<div>Prof. Dr. Lena Vogt</div>
+<div>Phone +49 6151 16-20431</div>
+<div>Room 203-525</div>
+<div>61231 Darmstadt</div>
+<div>lena.vogt[at]kestrel-photonics[dot]example</div>
+</div></aside>
+</div>
+<footer><p>© 2025 Kestrel Photonics Laboratory. All rights reserved.</p></footer>
+</body></html>
+"""
+
+HOMEPAGE = """---
+title: About
+author: Tomas Lindqvist
+---
+I am an assistant professor of computational linguistics. My group studies how children learn the
+sounds of their first language, with models trained on recordings from daycare centres.
+
+I am looking for a PhD student to start in autumn 2026. The position is fully funded for four years.
+"""
+
+FAQ_FRONT_MATTER = """---
+title: Graduate admissions FAQ
+categories:
+  - name: Admissions
+    qa_list:
+      - question: Do I need to contact you before applying?
+        answer: |
+          Yes. Please write to me two months before the application deadline with your transcript and a
+          short statement of the research you would like to do in the group.
+      - question: Is there a core time in the lab?
+        answer: |
+          There is no core time. Students organise their own days, and we meet once a week to discuss
+          progress on each project.
+---
+"""
+
+
+def _sentences(path: Path, root: Path) -> tuple[loaders.Document, object, list[str]]:
+    doc, owner = read(path, path.name, [root])
+    pieces = chunking.split(doc.text, title=doc.title, chunk_chars=1200)
+    return doc, owner, [s for p in pieces for s in p.sentences]
+
+
+def test_a_jekyll_page_loses_its_template_syntax_and_knows_its_site(tmp_path):
+    write(tmp_path, "_config.yml", SITE_CONFIG)
+    page = write(tmp_path, "_pages/openings.md", JEKYLL_PAGE)
+    doc, owner, sentences = _sentences(page, tmp_path)
+    for leftover in (*TEMPLATE_LEFTOVERS, "<b>", "<li>", "TODO", "old deadline"):
+        assert leftover not in doc.text, leftover
+    assert owner.subject == "Glacier Dynamics Group" and "Mira Okafor" in owner.names
+    assert "We recruit 2-4 PhD students each year in glacier hydrology & remote sensing." in sentences
+    assert "Include a CV and the names of two referees." in sentences  # "…contact/).&nbsp;Include" still splits into sentences
+    # <ul><li> inside Markdown is a list; a Markdown heading inside a <div> is a heading.
+    assert "- Strong programming skills\n- Fieldwork experience in cold regions" in doc.text
+    assert "#### 博士研究生" in doc.text.splitlines()
+
+
+def test_a_contact_card_in_a_sidebar_is_kept_and_quotable(tmp_path):
+    page = write(tmp_path, "contact.html", CONTACT_HTML)
+    doc, owner, sentences = _sentences(page, tmp_path)
+    text = " ".join(sentences)
+    for fact in ("Phone +49 6151 16-20431", "Room 203-525", "61231 Darmstadt", "lena.vogt@kestrel-photonics.example",
+                 "Prof. Dr. Lena Vogt"):
+        assert fact in text, fact
+    assert "Home" not in doc.text.split() and "People" not in doc.text  # the menu is not content
+    assert "All rights reserved" not in doc.text
+    assert doc.title == "Contact"
+    assert owner.subject == "Kestrel Photonics Laboratory" and "KPL" in owner.names
+
+
+def test_a_first_person_homepage_is_about_its_author(tmp_path):
+    page = write(tmp_path, "about.md", HOMEPAGE)
+    _, owner, sentences = _sentences(page, tmp_path)
+    assert owner.first_person and owner.subject == "Tomas Lindqvist"
+    assert "I am looking for a PhD student to start in autumn 2026." in sentences
+
+
+def test_a_pdf_advert_with_ligatures_and_labelled_lines(tmp_path):
+    page = tmp_path / "advert.pdf"
+    page.write_bytes(pdf_bytes([
+        "Postdoctoral researcher in ocean \ufb02uid dynamics",
+        "The Tidal Mixing Group is \ufb01nancing a two-year position.",
+        "Topic: internal waves and their role in mixing",
+        "Appointment: 24 months, starting 1 March 2026",
+        "Salary: EUR 52,000 per year",
+        "Contact: Dr. Ines Moreau (ines.moreau@tidal.example)",
+    ]))
+    doc, _, sentences = _sentences(page, tmp_path)
+    assert "fluid dynamics" in doc.title and "\ufb02" not in doc.text and "financing a two-year position" in doc.text
+    # Each labelled line is a fact of its own, never merged into its neighbour.
+    assert "Salary: EUR 52,000 per year" in sentences
+    assert "Appointment: 24 months, starting 1 March 2026" in sentences
+
+
+def test_a_folder_default_names_whose_pages_a_folder_holds(tmp_path):
+    write(tmp_path, "partners/damo/.bot.toml", 'organisation = "DAMO Academy"\naliases = ["达摩院"]\n')
+    page = write(tmp_path, "partners/damo/join.md", "# Join us\n\nWe hire research interns in speech and vision "
+                                                    "every summer, in Hangzhou and Beijing.\n")
+    _, owner, _ = _sentences(page, tmp_path)
+    assert owner.names[:2] == ("DAMO Academy", "达摩院")
+    assert [where for where, _ in owner.found][:1] == ["folder default (.bot.toml)"]
+
+
+def test_a_faq_kept_in_the_front_matter_is_content(tmp_path):
+    page = write(tmp_path, "faq.md", FAQ_FRONT_MATTER)
+    doc, _, sentences = _sentences(page, tmp_path)
+    assert "#### Do I need to contact you before applying?" in doc.text.splitlines()  # the question heads its answer
+    assert "Students organise their own days, and we meet once a week to discuss progress on each project." in sentences
+
+
+def test_ingest_explain_shows_the_profile_and_the_sentences(tmp_path):
+    write(tmp_path, "_config.yml", SITE_CONFIG)
+    page = write(tmp_path, "openings.md", JEKYLL_PAGE)
+    out = subprocess.run([sys.executable, "-m", "bot", "ingest", "--explain", str(page)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "subject: Glacier Dynamics Group" in out.stdout
+    assert "from site config (_config.yml): Glacier Dynamics Group" in out.stdout
+    assert "* We recruit 2-4 PhD students each year" in out.stdout
+
+
+@pytest.mark.skipif(not REALDOCS.is_dir(), reason="the real-document set is not beside the checkout")
+def test_every_real_page_is_read_with_an_owner_and_no_template_syntax():
+    files = sorted(p for p in REALDOCS.iterdir() if p.suffix in (".md", ".html", ".pdf"))
+    assert len(files) >= 40
+    for path in files:
+        doc, owner, sentences = _sentences(path, REALDOCS)  # a page that cannot be read raises here
+        assert owner.subject, path.name
+        assert sentences, path.name
+        for leftover in TEMPLATE_LEFTOVERS:
+            assert leftover not in doc.text and leftover not in doc.title, (path.name, leftover)
+
+
+@pytest.mark.skipif(not REALDOCS.is_dir(), reason="the real-document set is not beside the checkout")
+def test_loader_coverage_of_the_real_pages():
+    out = subprocess.run([sys.executable, str(ROOT / "bench/loader_coverage.py"), "--json", str(REALDOCS)],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    facts = sum(r["n_facts"] for r in rows)
+    kept = sum(r["facts"] * r["n_facts"] for r in rows)
+    assert kept == facts, [(r["file"], r["lost"]) for r in rows if r["lost"]]
+    assert sum(r["words"] for r in rows) / len(rows) >= 0.95
+
+
+@pytest.mark.skipif(not REALDOCS.is_dir(), reason="the real-document set is not beside the checkout")
+def test_the_real_document_questions_are_read_with_their_folds_and_files():
+    from bot import evaluation
+
+    questions = evaluation.load_questions(REALDOCS.parent / "questions.jsonl")
+    assert len(questions) >= 200
+    assert {q.fold for q in questions} == {"tune", "holdout"}
+    names = {p.name for p in REALDOCS.iterdir()}
+    answerable = [q for q in questions if q.expect == "answer"]
+    assert answerable and all(q.documents and set(q.documents) <= names and q.facts for q in answerable)
+    assert all(not q.documents for q in questions if q.category in ("refuse", "injection"))
