@@ -105,7 +105,9 @@ def _chunks_of(doc: loaders.Document, key: str, doc_hash: str, settings: Setting
         contexts.append(piece.context(doc.title, owner=names))
         for j, s in enumerate(piece.sentences):
             sentences.append((chunk.id, j, s))
-            sentence_texts.append(f"{piece.heading(doc.title, owner=owner.subject)}: {s}")
+            # (Sentences keep the title and section only: the owner's name on every sentence of a page
+            # made its least relevant sentence win any question naming the owner.)
+            sentence_texts.append(f"{piece.heading(doc.title)}: {s}")
     return chunks, contexts, sentences, sentence_texts
 
 
