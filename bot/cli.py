@@ -123,12 +123,35 @@ def _ingest(settings: Settings, paths: list[Path] | None, *, rebuild: bool = Fal
 
 
 def _explain(settings: Settings, paths: list[Path]) -> int:
-    from bot.core.ingest import explain
+    """What each file yields, for a person deciding why a page answers or not: its profile (whose page
+    it is, and where each name was found), then each chunk's heading and quotable sentences."""
+    from bot.core import chunking, loaders
+    from bot.core.ingest import discover, index_key, read
 
     if not paths:
         raise BotError("ingest --explain needs the files (or folders) to explain")
-    text, failed = explain(settings, paths)
-    print(text)
+    roots = [p.resolve() for p in paths]
+    files, missing = discover(roots)
+    for p, why in missing:
+        print(f"{p}: {why}")
+    failed = len(missing)
+    for path in files:
+        key = index_key(path, settings.root)
+        try:
+            doc, owner = read(path, key, roots)
+        except (OSError, loaders.LoadError) as e:
+            print(f"== {key}\nskipped: {e}\n")
+            failed += 1
+            continue
+        print(f"== {key}\ntitle: {doc.title}\nsubject: {owner.subject or '(none)'}\nnames: {owner.text() or '(none)'}"
+              + ("  (the page speaks as I/we: they are the subject)" if owner.first_person else ""))
+        for where, name in owner.found:
+            print(f"  from {where}: {name}")
+        for i, piece in enumerate(chunking.split(doc.text, title=doc.title, chunk_chars=settings.retrieval.chunk_chars)):
+            print(f"-- chunk {i}: {piece.heading(doc.title, owner=owner.subject)}")
+            for sentence in piece.sentences:
+                print(f"   * {sentence}")
+        print()
     return 1 if failed else 0
 
 

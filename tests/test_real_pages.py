@@ -227,3 +227,41 @@ def test_the_real_document_questions_are_read_with_their_folds_and_files():
     answerable = [q for q in questions if q.expect == "answer"]
     assert answerable and all(q.documents and set(q.documents) <= names and q.facts for q in answerable)
     assert all(not q.documents for q in questions if q.category in ("refuse", "injection"))
+
+
+GROUP_CONTACT = """---
+title: Contact
+layout: page
+---
+**Phone:** {phone}
+
+**Office:** {office}
+
+Write to {email} to arrange a visit.
+"""
+
+
+async def test_a_question_naming_the_owner_finds_the_page_that_never_names_it(tmp_path, embedder):
+    """Two groups' contact pages say neither group's name; each folder's default says whose they are.
+    The candidate asking about one group gets that group's phone, cited from its page."""
+    from bot.core.assistant import Assistant
+    from bot.core.ingest import ingest
+    from bot.core.store import Store
+    from conftest import settings_for
+
+    for folder, name, phone, office, email in (
+            ("kestrel", "Kestrel Photonics Laboratory", "+49 6151 16-20431", "Room 203-525", "office@kestrel.example"),
+            ("glacier", "Glacier Dynamics Group", "+47 5558 3301", "Building C, room 14", "ice@glacier.example")):
+        write(tmp_path, f"docs/{folder}/.bot.toml", f'organisation = "{name}"\n')
+        write(tmp_path, f"docs/{folder}/contact.md", GROUP_CONTACT.format(phone=phone, office=office, email=email))
+    settings = settings_for(tmp_path, knowledge=[str(tmp_path / "docs")])
+    store = Store(settings)
+    assert not ingest(settings, store=store, embedder=embedder, progress=False).failed
+    assistant = Assistant(settings, store=store, embedder=embedder)
+    hits = assistant.retriever.search("What is the phone number of the Glacier Dynamics Group?").hits
+    assert hits[0].chunk.path.endswith("glacier/contact.md") and hits[0].chunk.subject.startswith("Glacier Dynamics Group")
+    from bot.core.types import Question
+    answer = await assistant.answer(Question("What is the phone number of the Glacier Dynamics Group?"))
+    assert answer.grounded and "+47 5558 3301" in answer.text, answer.text
+    assert "16-20431" not in answer.text
+    assert [s.path for s in answer.sources] == ["docs/glacier/contact.md"]

@@ -54,8 +54,8 @@ def _quotable(sentence: str) -> bool:
     """Long enough to say something; a short line that states a fact always is: an address, link,
     phone number, date or sum ("Tel: +49 …", "Room 203-525"), or a labelled value ("Office: B2")."""
     return (len(sentence) >= 25 or (len(sentence) >= 8 and bool(T.CJK_RUN.search(sentence)))
-            or formats.has_fact(sentence) or bool(formats.LABELLED.match(sentence))
-            or (len(sentence) >= 6 and any(ch.isdigit() for ch in sentence)))
+            or (len(sentence) >= 6 and any(ch.isdigit() for ch in sentence))
+            or bool(formats.LABELLED.match(sentence)) or formats.has_fact(sentence))
 
 
 def _merge_small(sections: list[tuple[str, list[str]]], chunk_chars: int) -> list[tuple[str, list[str]]]:

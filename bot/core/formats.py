@@ -51,8 +51,6 @@ _DOT = re.compile(r"(?<=\w)\s*(?:\[dot\]|\(dot\)|<dot>|\{dot\})\s*(?=\w)", re.I)
 
 def deobfuscate(text: str) -> str:
     """"name[at]lab[dot]org", "name<at>lab.org" -> "name@lab.org": an address a candidate can use."""
-    if "at" not in text.lower() and "＠" not in text and "[@]" not in text:
-        return text
     return _DOT.sub(".", _AT.sub("@", text))
 
 

@@ -77,12 +77,11 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
     return files, missing
 
 
-def file_hash(raw: bytes, settings: Settings, path: Path | None = None, roots: list[Path] | None = None) -> str:
-    """The file's content, the pipeline's version and, when `path` is given, the folder defaults and
-    site configuration its profile reads."""
+def file_hash(raw: bytes, settings: Settings, path: Path, roots: list[Path], cache: dict | None = None) -> str:
+    """The file's content, the folder defaults and site configuration its profile reads, and the
+    pipeline's version. `cache`: the folders' settings, read once for a run over many files."""
     h = hashlib.sha256(raw)
-    if path is not None:
-        h.update(profile.settings_bytes(path, root_of(path, roots or [])))
+    h.update(profile.settings_bytes(path, root_of(path, roots), cache))
     h.update(f"|{PIPELINE_VERSION}|{settings.retrieval.chunk_chars}".encode())
     return h.hexdigest()[:32]
 
@@ -100,42 +99,14 @@ def _chunks_of(doc: loaders.Document, key: str, doc_hash: str, settings: Setting
                       organisation=doc.organisation, lead=lead, record=record, sentences=len(piece.sentences),
                       subject=names)
         chunks.append(chunk)
-        # Whose page it is travels with every chunk and sentence, with the title and section, so that
-        # "It was founded in 2017" or a contact card is found for a question naming the page's owner.
+        # Whose page it is travels with every chunk, so that a contact card is found for a question
+        # naming the page's owner. A sentence carries the title and section only: the owner's name on
+        # every sentence made a page's least relevant sentence win any question naming the owner.
         contexts.append(piece.context(doc.title, owner=names))
         for j, s in enumerate(piece.sentences):
             sentences.append((chunk.id, j, s))
-            # (Sentences keep the title and section only: the owner's name on every sentence of a page
-            # made its least relevant sentence win any question naming the owner.)
             sentence_texts.append(f"{piece.heading(doc.title)}: {s}")
     return chunks, contexts, sentences, sentence_texts
-
-
-def explain(settings: Settings, paths: list[Path]) -> tuple[str, int]:
-    """What each file yields, for a person deciding why a page answers or not: its profile (whose page
-    it is, and where each name was found), then each chunk's section and quotable sentences.
-    Returns the text and how many files could not be read."""
-    roots = [p.resolve() for p in paths]
-    files, missing = discover(roots)
-    out = [f"{p}: {why}" for p, why in missing]
-    failed = len(missing)
-    for path in files:
-        key = index_key(path, settings.root)
-        try:
-            doc, owner = read(path, key, roots)
-        except (OSError, loaders.LoadError) as e:
-            out.append(f"== {key}\nskipped: {e}\n")
-            failed += 1
-            continue
-        out += [f"== {key}", f"title: {doc.title}", f"subject: {owner.subject or '(none)'}",
-                f"names: {owner.text() or '(none)'}" + ("  (the page speaks as I/we: they are the subject)"
-                                                        if owner.first_person else "")]
-        out += [f"  from {where}: {name}" for where, name in owner.found]
-        for i, piece in enumerate(chunking.split(doc.text, title=doc.title, chunk_chars=settings.retrieval.chunk_chars)):
-            out.append(f"-- chunk {i}: {piece.heading(doc.title, owner=owner.subject)}")
-            out += [f"   * {s}" for s in piece.sentences]
-        out.append("")
-    return "\n".join(out), failed
 
 
 def root_of(path: Path, roots: list[Path]) -> Path | None:
@@ -191,6 +162,7 @@ def ingest(settings: Settings, *, store: Store, embedder: Embedder, paths: list[
     show = sys.stderr.isatty() if progress is None else progress
     lines = progress is None and not show  # a log, not a terminal: a plain line now and then instead of a bar
     said = time.monotonic()
+    folders: dict = {}  # each folder's defaults and site configuration, read once
     try:
         for done, path in enumerate(tqdm(files, desc="indexing", unit="file", disable=not show, leave=False)):
             if lines and time.monotonic() - said >= _PROGRESS_EVERY_S:
@@ -200,7 +172,7 @@ def ingest(settings: Settings, *, store: Store, embedder: Embedder, paths: list[
             key = index_key(path, settings.root)
             try:
                 raw = path.read_bytes()
-                doc_hash = file_hash(raw, settings, path, roots)
+                doc_hash = file_hash(raw, settings, path, roots, folders)
                 if building.get(key) == doc_hash:
                     report.resumed.append(key)
                     continue
@@ -264,10 +236,10 @@ def is_stale(settings: Settings, store: Store, model: str) -> bool:
     known = store.file_hashes()
     roots = [p.resolve() for p in settings.knowledge_paths]
     files, _ = discover(roots)
-    current = {}
+    current, folders = {}, {}
     for path in files:
         try:
-            current[index_key(path, settings.root)] = file_hash(path.read_bytes(), settings, path, roots)
+            current[index_key(path, settings.root)] = file_hash(path.read_bytes(), settings, path, roots, folders)
         except OSError:
             continue
     return any(known.get(k) != h for k, h in current.items()) or any(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,10 +42,7 @@ _DECOR = "■□▪▫●○◆◇★☆▶►▸▹◀◁◉◎※➤➢✦✧�
 _DECOR_RUN = re.compile(f"[{_DECOR}]+")
 _BULLET_DECOR = re.compile(f"^\\s*[{_DECOR}•·◦‣⁃–—]\\s*")
 _SENTENCE_END = ".!?。！？:：;；\"”’)）…"
-_MD_HEADING = re.compile(r"^#{1,6}\s+\S")
 _BULLET_LINE = re.compile(r"^\s*(?:[-•*]|\d{1,2}[.)]|\(\d{1,2}\))\s+(?=\S)")
-_CONNECTOR_END = re.compile(r"(\b(and|or|of|the|a|an|to|in|for|with|by|on|at|from|as|that|which)|[,，、(（\-–—/])$",
-                            re.I)
 
 
 class LoadError(Exception):
@@ -61,7 +59,8 @@ class Document:
     updated: str = ""
     handoff: bool = False          # a page that says where to ask, not facts to quote
     organisation: str = ""         # whose page this is (front matter, or the site's name)
-    meta: dict = field(default_factory=dict)  # the Markdown front matter, as written
+    meta: dict = field(default_factory=dict)  # the Markdown front matter as written; for HTML, what the page's
+                                              # head and header say of it (title, site name, brand, author)
 
 
 def load(path: Path, key: str) -> Document:
@@ -120,14 +119,13 @@ def _has_prose(text: str) -> bool:
 _FRONT_MATTER = re.compile(r"\A(---|\+\+\+)[ \t]*\n(.*?)\n?\1[ \t]*(\n|\Z)", re.DOTALL)
 
 
-def _front_matter(text: str) -> tuple[dict, str]:
+def front_matter(text: str) -> tuple[dict, str]:
     """(front matter, body): YAML between ``---`` lines (Jekyll, Hugo), or TOML between ``+++`` (Hugo)."""
     m = _FRONT_MATTER.match(text)
     if not m:
         return {}, text
     try:
         if m.group(1) == "+++":
-            import tomllib
             meta = tomllib.loads(m.group(2))
         else:
             meta = yaml.safe_load(m.group(2)) or {}
@@ -144,8 +142,7 @@ def _load_markdown(text: str, key: str) -> Document:
     included) read block by block like a web page; content kept in the front matter follows."""
     from bs4 import BeautifulSoup
 
-    meta, body = _front_matter(text)
-    meta = markup.jsonable_meta(meta)
+    meta, body = front_matter(text)
     title = markup.unescape(markup.strip_templates(str(meta.get("title") or ""))).strip()
     body = formats.deobfuscate(markup.strip_templates(body))
     soup = BeautifulSoup(markup.markdown_to_html(body), "html.parser")
@@ -193,20 +190,11 @@ def _cells(line: str) -> list[str]:
     return [c.strip() for c in line.strip().strip("|").split("|")]
 
 
-def table_rows(rows: list[list[str]], *, header: bool = True) -> list[str]:
-    """Table rows as sentences a reader can quote: "Position: Postdoc; Deadline: 31 March" when
-    the first row is a header (`header`: it may be), else the cells joined."""
-    if header and len(rows) >= 2 and len(rows[0]) == len(rows[1]) and all(rows[0]):
-        header, body = rows[0], rows[1:]
-        return ["; ".join(f"{h}: {v}" for h, v in zip(header, row) if v) for row in body]
-    return ["; ".join(c for c in row if c) for row in rows]
-
-
 def clean_markup(text: str) -> str:
     """Markdown emphasis, links, inline HTML and decorative symbols out; words and lines kept."""
     text = _COMMENT.sub("", _CODE_BLOCK.sub("", formats.deobfuscate(text)))  # comments and code are not prose
     text = _SETEXT.sub(lambda m: ("# " if m["bar"][0] == "=" else "## ") + m["title"], text)
-    text = _PIPE_TABLE.sub(lambda m: "\n".join("- " + row for row in table_rows(
+    text = _PIPE_TABLE.sub(lambda m: "\n".join("- " + row for row in markup.table_rows(
         [_cells(ln) for ln in m.group(0).splitlines() if ln.strip() and not _TABLE_SEPARATOR.match(ln)])) + "\n",
         text)
     out = []
@@ -239,7 +227,7 @@ def _heading_like(line: str, first: bool, width: int) -> bool:
         return False
     if re.search(r"@|https?://|www\.", s):  # an address is content, not a heading
         return False
-    if not s or s.startswith(("-", "*", "#", "|")) or _ends_sentence(s) or _CONNECTOR_END.search(s):
+    if not s or s.startswith(("-", "*", "#", "|")) or _ends_sentence(s) or T.CONNECTOR_END.search(s):
         return False
     if s[0].islower() or re.match(r"^\d+[.)]\s", s):
         return False
@@ -266,7 +254,7 @@ def structure_plain_text(text: str) -> str:
         if not ln:
             kinds.append("blank")
             continue
-        if _MD_HEADING.match(ln):
+        if markup.MD_HEADING.match(ln):
             kinds.append("heading")
             first = False
             continue
@@ -296,12 +284,12 @@ def structure_plain_text(text: str) -> str:
             # A blank line ends a paragraph unless the sentence obviously goes on.
             nxt = next((lines[j] for j in range(i + 1, len(lines)) if lines[j]), "")
             # ("please contact:" is continued by the address on the next line.)
-            if para and not (nxt[:1].islower() or _CONNECTOR_END.search(para[-1]) or para[-1].endswith((":", "："))):
+            if para and not (nxt[:1].islower() or T.CONNECTOR_END.search(para[-1]) or para[-1].endswith((":", "："))):
                 flush()
             continue
         if kind == "heading":
             flush()
-            out.append(ln if _MD_HEADING.match(ln) else ("## " if seen_title else "# ") + ln)
+            out.append(ln if markup.MD_HEADING.match(ln) else ("## " if seen_title else "# ") + ln)
             seen_title = True
         elif kind == "item":
             flush()
@@ -413,14 +401,15 @@ def _brand(soup) -> str:
     return ""
 
 
-_TITLE_SEPARATOR = r"\s*[|\-–—_·:•]\s*"
+# "Page | Site", "Site - Page", "Page — Site", "Site: Page"; a hyphen only between spaces ("Jean-Paul").
+TITLE_SEPARATOR = r"\s*[|｜–—·•]\s*|\s*:\s+|\s+[-_]\s+"
 
 
 def _without_site(title: str, site: str) -> str:
     """"Open positions | Acme Lab" -> "Open positions" (the site's name is the owner, kept apart)."""
     if not site or site == title:
         return title
-    return re.sub(rf"{_TITLE_SEPARATOR}{re.escape(site)}\s*$|^\s*{re.escape(site)}{_TITLE_SEPARATOR}", "", title)
+    return re.sub(rf"(?:{TITLE_SEPARATOR}){re.escape(site)}\s*$|^\s*{re.escape(site)}(?:{TITLE_SEPARATOR})", "", title)
 
 
 def _meta(soup, name: str) -> str:

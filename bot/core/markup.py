@@ -9,7 +9,7 @@ kept as question/answer pairs, a profile's role and contact) is read as content.
 
 from __future__ import annotations
 
-import datetime as _dt
+import dataclasses
 import html
 import re
 from dataclasses import dataclass
@@ -95,11 +95,6 @@ def _one_line(value: str) -> str:
     return " ".join(re.sub(r"<br\s*/?>", " / ", value, flags=re.I).split())
 
 
-def jsonable_meta(meta: dict) -> dict:
-    """YAML dates as text, so the front matter can be kept and compared."""
-    return {k: (v.isoformat() if isinstance(v, (_dt.date, _dt.datetime)) else v) for k, v in meta.items()}
-
-
 # --- HTML blocks ---------------------------------------------------------------------------------
 
 _SKIP = frozenset("script style noscript template svg iframe button select option textarea input head title pre "
@@ -107,6 +102,13 @@ _SKIP = frozenset("script style noscript template svg iframe button select optio
 _BLOCK = frozenset("p div section article main aside header footer nav li ul ol dl dt dd h1 h2 h3 h4 h5 h6 "
                    "blockquote pre address figure figcaption table thead tbody tfoot tr td th caption form "
                    "fieldset details summary body html center hr".split())
+_BLOCK_LIST = sorted(_BLOCK)  # for bs4's find(): an inline tag holding a block is read as a block
+_HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+_ITEMS = frozenset({"li", "dt", "dd"})
+# Containers whose text is a paragraph of its own; other block tags (header, figure, form...) pass on
+# the kind of the block they sit in.
+_PARAGRAPHS = frozenset("p div section article main td th tr blockquote address figcaption caption table ul ol dl"
+                        .split())
 _CHROME_TAGS = frozenset({"header", "footer", "aside"})
 _NAV_ATTR = re.compile(r"(^|[-_ ])(nav|navbar|navigation|menu|breadcrumbs?|toc|pagination|skip)($|[-_ ])", re.I)
 _CHROME_ATTR = re.compile(r"(^|[-_ ])(share|social|cookies?|consent|sidebar|footer|header|masthead|banner|related|"
@@ -122,8 +124,12 @@ class Block:
     nav: bool = False  # in a menu
     region: int = 0    # which piece of furniture (one sidebar, one footer): a contact card is kept whole
 
+    @property
+    def heading(self) -> bool:
+        return self.kind in _HEADINGS
+
     def markdown(self) -> str:
-        if self.kind[0] == "h":
+        if self.heading:
             return "#" * int(self.kind[1]) + " " + " ".join(self.text.split())
         return ("- " + self.text) if self.kind == "li" else self.text
 
@@ -132,11 +138,16 @@ def _attrs(el) -> str:
     return " ".join([el.get("id") or "", *(el.get("class") or []), el.get("role") or ""])
 
 
+def _kind(name: str, outer: str) -> str:
+    return name if name in _HEADINGS else "li" if name in _ITEMS else "p" if name in _PARAGRAPHS else outer
+
+
 def html_blocks(soup, *, keep_lines: bool = False) -> list[Block]:
     """Every piece of visible text in document order, one block per block-level element (bare text
     in a ``<div>`` too), with whether it sits in menus or other site furniture. `keep_lines`: the
     newlines of the source are line breaks (Markdown rendered to HTML), not layout."""
-    from bs4 import Comment, NavigableString, Tag
+    from bs4 import NavigableString, Tag
+    from bs4.element import PreformattedString  # comments, doctypes, CDATA: never shown
 
     _tables_as_lists(soup)
     blocks: list[Block] = []
@@ -144,7 +155,7 @@ def html_blocks(soup, *, keep_lines: bool = False) -> list[Block]:
     def inline_text(el) -> str:
         parts = []
         for child in el.children:
-            if isinstance(child, Comment) or (isinstance(child, Tag) and child.name in _SKIP):
+            if isinstance(child, PreformattedString) or (isinstance(child, Tag) and child.name in _SKIP):
                 continue
             if isinstance(child, NavigableString):
                 parts.append(layout(str(child)))
@@ -167,11 +178,9 @@ def html_blocks(soup, *, keep_lines: bool = False) -> list[Block]:
     def walk(el, kind: str, chrome: bool, nav: bool, region: int = 0) -> None:
         buf: list[str] = []
         for child in el.children:
-            if isinstance(child, Comment):
+            if isinstance(child, PreformattedString):
                 continue
             if isinstance(child, NavigableString):
-                if child.__class__.__name__ in ("Doctype", "Declaration", "ProcessingInstruction", "CData"):
-                    continue
                 buf.append(layout(str(child)))
                 continue
             if not isinstance(child, Tag) or child.name in _SKIP:
@@ -185,10 +194,8 @@ def html_blocks(soup, *, keep_lines: bool = False) -> list[Block]:
                 attrs = _attrs(child) if name not in _NEVER_CHROME else ""
                 c_nav = nav or name == "nav" or bool(attrs and _NAV_ATTR.search(attrs))
                 c_chrome = chrome or name in _CHROME_TAGS or bool(attrs and _CHROME_ATTR.search(attrs))
-                c_kind = name if re.fullmatch(r"h[1-6]", name or "") else "li" if name in ("li", "dt", "dd") else (
-                    kind if name not in ("p", "div", "section", "article", "main", "td", "th", "tr", "blockquote",
-                                         "address", "figcaption", "caption", "table", "ul", "ol", "dl") else "p")
-                walk(child, c_kind, c_chrome, c_nav, region if chrome or not c_chrome else id(child))
+                # The outermost piece of furniture names the region its blocks share.
+                walk(child, _kind(name, kind), c_chrome, c_nav, id(child) if c_chrome and not chrome else region)
             else:
                 buf.append(inline_text(child))
         flush(buf, kind, chrome, nav, region)
@@ -197,13 +204,17 @@ def html_blocks(soup, *, keep_lines: bool = False) -> list[Block]:
     return blocks
 
 
-_BLOCK_LIST = sorted(_BLOCK)
+def table_rows(rows: list[list[str]], *, header: bool = True) -> list[str]:
+    """Table rows as sentences a reader can quote: "Position: Postdoc; Deadline: 31 March" when
+    the first row is a header (`header`: it may be), else the cells joined."""
+    if header and len(rows) >= 2 and len(rows[0]) == len(rows[1]) and all(rows[0]):
+        head, body = rows[0], rows[1:]
+        return ["; ".join(f"{h}: {v}" for h, v in zip(head, row) if v) for row in body]
+    return ["; ".join(c for c in row if c) for row in rows]
 
 
 def _tables_as_lists(soup) -> None:
     """Each row one list item, its cells named by the header row, so that a row answers on its own."""
-    from bot.core.loaders import table_rows  # one notion of a table row, shared with Markdown tables
-
     for table in soup.find_all("table"):
         if table.find("table"):  # a layout table holding tables: its cells are read as blocks
             continue
@@ -235,17 +246,14 @@ def _headings_read_as_text(blocks: list[Block]) -> list[Block]:
     and three or more short headings in a row with nothing under them are a list."""
     out: list[Block] = []
     for b in blocks:
-        if b.kind[0] == "h" and _sentence_like(b.text):
-            b = Block(b.text, "p", b.chrome, b.nav, b.region)
-        out.append(b)
+        out.append(dataclasses.replace(b, kind="p") if b.heading and _sentence_like(b.text) else b)
     i = 0
     while i < len(out):
         j = i
-        while j + 1 < len(out) and out[j + 1].kind[0] == "h" and out[j + 1].kind == out[i].kind:
+        while j + 1 < len(out) and out[j + 1].heading and out[j + 1].kind == out[i].kind:
             j += 1
-        if out[i].kind[0] == "h" and j - i >= 2:
-            for k in range(i, j + 1):
-                out[k] = Block(out[k].text, "li", out[k].chrome, out[k].nav, out[k].region)
+        if out[i].heading and j - i >= 2:
+            out[i:j + 1] = [dataclasses.replace(b, kind="li") for b in out[i:j + 1]]
         i = j + 1
     return out
 
@@ -256,7 +264,7 @@ def _cards_joined(blocks: list[Block]) -> list[Block]:
     out: list[Block] = []
     for b in blocks:
         if out and _card_line(b) and _card_line(out[-1]) and out[-1].region == b.region:
-            out[-1] = Block(f"{out[-1].text}\n{b.text}", "p", b.chrome, b.nav, b.region)
+            out[-1] = dataclasses.replace(b, text=f"{out[-1].text}\n{b.text}")
         else:
             out.append(b)
     return out
@@ -271,7 +279,7 @@ def _sentence_like(text: str) -> bool:
             or text.rstrip().endswith(("。", "；", ";")))
 
 
-_HEADING_LINE = re.compile(r"^#{1,6}\s+\S")
+MD_HEADING = re.compile(r"^#{1,6}\s+\S")  # a Markdown heading line
 
 
 def _split_headings(text: str) -> list[str]:
@@ -280,7 +288,7 @@ def _split_headings(text: str) -> list[str]:
         return [text]
     out: list[str] = []
     for line in text.split("\n"):
-        if _HEADING_LINE.match(line) or not out or _HEADING_LINE.match(out[-1]):
+        if MD_HEADING.match(line) or not out or MD_HEADING.match(out[-1]):
             out.append(line)
         else:
             out[-1] += "\n" + line

@@ -17,12 +17,13 @@ from pathlib import Path
 import yaml
 
 from bot.core import text as T
+from bot.core.loaders import TITLE_SEPARATOR, LoadError, front_matter
 
 # A lab can say whose pages a folder holds: `_folder.md` (front matter) or `.bot.toml`, with
 # `organisation` and `aliases` (other spellings, the name in the other script).
 FOLDER_FILES = ("_folder.md", ".bot.toml")
 _SITE_CONFIGS = ("_config.yml", "_config.yaml", "hugo.toml", "hugo.yaml", "config.toml", "config.yaml")
-_SEPARATOR = re.compile(r"\s+[|\-–—·•:]\s+|\s*[|｜]\s*")
+_SEPARATOR = re.compile(TITLE_SEPARATOR)
 _FIRST_PERSON = re.compile(r"\b(I am|I'm|I have|my (?:group|lab|team|research)|join (?:me|us|our)|we are|our (?:group|lab|team))\b"
                            r"|我们|本课题组|本团队|本实验室", re.I)
 _INDEX_PREFIX = re.compile(r"^(?:[a-z]?\d+[-_. ]+)+", re.I)
@@ -57,19 +58,17 @@ def build(doc, path: Path, root: Path | None = None) -> Profile:
                 found.append((where, name))
 
     add("front matter", meta.get("organisation"), meta.get("organization"), meta.get("org"))
-    add("front matter aliases", *_as_list(meta.get("aliases_of_owner") or meta.get("names")))
-    for where, values in _folder_defaults(path, root):
-        add(where, *values)
-    for where, values in _site_configs(path, root):
+    # Hugo's `aliases` are old URLs of the page, not names of its owner.
+    add("front matter aliases", *(a for a in _as_list(meta.get("aliases")) if "/" not in str(a)))
+    for where, values in _folder_defaults(path, root) + _site_config(path, root):
         add(where, *values)
     add("page site name", meta.get("site_name"))
     add("page header", meta.get("brand"))
     add("page title", _title_owner(str(meta.get("html_title") or doc.title or ""), doc.text))
-    author = meta.get("author")
     if doc.path.lower().endswith(".pdf"):
         add("PDF author", doc.organisation if " " in doc.organisation.strip() else "")  # not a user name
         add("PDF signature", *_signature(doc.text))
-    add("author", *(_as_list(author)))
+    add("author", *_as_list(meta.get("author")))
     first_person = bool(_FIRST_PERSON.search(doc.text[:4000]))
     add("file name", _path_words(path, root))
 
@@ -97,60 +96,57 @@ def _folders(path: Path, root: Path | None) -> list[Path]:
     return out
 
 
+def _read_config(file: Path) -> dict:
+    """A folder default or site configuration: TOML, YAML, or a Markdown file's front matter; {} when
+    it is missing or unreadable (a broken one never stops an ingest)."""
+    try:
+        text = file.read_text(encoding="utf-8")
+        data = (tomllib.loads(text) if file.suffix == ".toml" else
+                front_matter(text)[0] if file.suffix == ".md" else yaml.safe_load(text))
+    except (OSError, ValueError, yaml.YAMLError, LoadError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def _folder_defaults(path: Path, root: Path | None) -> list[tuple[str, list]]:
-    out = []
+    """The nearest folder's `.bot.toml` / `_folder.md`: organisation and aliases."""
     for folder in _folders(path, root):
-        for name in FOLDER_FILES:
-            f = folder / name
-            if not f.is_file():
-                continue
-            try:
-                text = f.read_text(encoding="utf-8")
-                if name.endswith(".toml"):
-                    data = tomllib.loads(text)
-                else:
-                    m = re.match(r"\A---\s*\n(.*?)\n---", text, re.S)
-                    data = yaml.safe_load(m.group(1)) if m else {}
-            except (OSError, ValueError, yaml.YAMLError):
-                continue
-            if isinstance(data, dict):
-                out.append((f"folder default ({f.name})",
-                            [data.get("organisation") or data.get("organization"), *_as_list(data.get("aliases"))]))
+        out = [(f"folder default ({name})", [data.get("organisation") or data.get("organization"),
+                                             *_as_list(data.get("aliases"))])
+               for name in FOLDER_FILES if (data := _read_config(folder / name))]
         if out:
-            return out  # the nearest folder that says wins
-    return out
+            return out
+    return []
 
 
-def settings_bytes(path: Path, root: Path | None) -> bytes:
-    """The folder defaults and site configuration a file's profile reads: a change to them is a
-    change to the file (it is indexed again)."""
-    out = b""
-    for folder in _folders(path, root):
-        for name in (*FOLDER_FILES, *_SITE_CONFIGS):
-            try:
-                out += name.encode() + (folder / name).read_bytes()
-            except OSError:
-                continue
-    return out
-
-
-def _site_configs(path: Path, root: Path | None) -> list[tuple[str, list]]:
+def _site_config(path: Path, root: Path | None) -> list[tuple[str, list]]:
+    """The nearest Jekyll or Hugo site configuration: the site's title and author."""
     for folder in _folders(path, root):
         for name in _SITE_CONFIGS:
-            f = folder / name
-            if not f.is_file():
-                continue
-            try:
-                text = f.read_text(encoding="utf-8")
-                data = tomllib.loads(text) if name.endswith(".toml") else yaml.safe_load(text)
-            except (OSError, ValueError, yaml.YAMLError):
-                continue
-            if not isinstance(data, dict) or not (data.get("title") or data.get("author") or data.get("params")):
-                continue
+            data = _read_config(folder / name)
             params = data.get("params") if isinstance(data.get("params"), dict) else {}
-            author = data.get("author") or params.get("author")
-            return [(f"site config ({f.name})", [data.get("title"), *(_as_list(author))])]
+            if data.get("title") or data.get("author") or params.get("author"):
+                return [(f"site config ({name})", [data.get("title"), *_as_list(data.get("author") or params.get("author"))])]
     return []
+
+
+def settings_bytes(path: Path, root: Path | None, cache: dict[Path, bytes] | None = None) -> bytes:
+    """The folder defaults and site configurations a file's profile reads: a change to them is a
+    change to the file (it is indexed again). `cache`: per folder, for a run over many files."""
+    cache = {} if cache is None else cache
+    out = b""
+    for folder in _folders(path, root):
+        if folder not in cache:
+            cache[folder] = b"".join(name.encode() + _bytes(folder / name) for name in (*FOLDER_FILES, *_SITE_CONFIGS))
+        out += cache[folder]
+    return out
+
+
+def _bytes(file: Path) -> bytes:
+    try:
+        return file.read_bytes()
+    except OSError:
+        return b""
 
 
 def _title_owner(title: str, body: str) -> str:
@@ -166,7 +162,7 @@ def _title_owner(title: str, body: str) -> str:
         if part.lower() in headings:
             return 0
         words = part.split()
-        return sum(1 for w in words[1:] if w[:1].isupper()) + sum(1 for w in words if re.fullmatch(r"[A-Z]{2,}\w*", w))
+        return sum(1 for w in words[1:] if w[:1].isupper()) + sum(1 for w in words if w[:2].isalpha() and w[:2].isupper())
 
     best = max(reversed(parts), key=score)
     return best if score(best) > 0 else ""

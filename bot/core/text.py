@@ -109,12 +109,14 @@ def sentences(paragraph: str) -> list[str]:
 
 
 _LONG_LIST = 600
-_CONNECTOR = re.compile(r"\b(and|or|of|the|a|an|to|in|for|with|by|on|at|from|as)$", re.I)
+# A line ending in one of these goes on in the next ("…located in" / "Hangzhou").
+CONNECTOR_END = re.compile(r"(\b(and|or|of|the|a|an|to|in|for|with|by|on|at|from|as|that|which)|[,，、(（\-–—/])$",
+                           re.I)
 
 
 def _card_line(line: str) -> bool:
     """A short line with no closing punctuation: a line of an address or contact card."""
-    return len(line.split()) <= 6 and not line.endswith(tuple(".!?,;:，。；：、")) and not _CONNECTOR.search(line)
+    return len(line.split()) <= 6 and not line.endswith(tuple(".!?;:。；：")) and not CONNECTOR_END.search(line)
 
 
 def paragraphs(text: str) -> list[str]:
