@@ -83,10 +83,11 @@ def _parser() -> argparse.ArgumentParser:
                                                         "(run it weekly from cron for a weekly digest)")
 
     ev = sub.add_parser("eval", help="measure retrieval and answer quality on a question set")
-    ev.add_argument("--set", choices=("knowledge", "raw", "realdocs"), default="knowledge",
+    ev.add_argument("--set", choices=("knowledge", "raw", "groups", "realdocs"), default="knowledge",
                     help="knowledge: the configured index and tests/eval/questions.yaml (default); raw: the "
                          "raw-document corpus tests/eval/raw/, indexed into --store or a temporary index, "
-                         "and tests/eval/raw_questions.yaml; realdocs: the real-document development set "
+                         "and tests/eval/raw_questions.yaml; groups: fictional groups' pages, "
+                         "tests/eval/groups/; realdocs: the real-document development set "
                          "(see --realdocs), with rows per fold")
     ev.add_argument("--realdocs", type=Path, metavar="DIR",
                     help="the real-document set's folder: corpus/, questions.jsonl, folds.json "
@@ -95,6 +96,14 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--store", type=Path, help=store_help)
     ev.add_argument("--report", type=Path, help="markdown report path (default: reports/eval.md)")
     ev.add_argument("--no-llm", action="store_true", help="measure the extractive answers even when [llm] is configured")
+    tr = sub.add_parser("train", help="fit the answer decision to the evaluation sets' labelled questions "
+                                      "(needs the train extra: pip install -e '.[train]')")
+    tr.add_argument("--harvest", action="store_true",
+                    help="ask every set's questions again and record their candidates' features first "
+                         "(default: fit the recorded features in tests/eval/decision_features.npz)")
+    tr.add_argument("--stores", type=Path, metavar="DIR",
+                    help="with --harvest: keep each set's index in DIR/<set> and reuse it next time "
+                         "(default: throw-away indexes)")
     return p
 
 
@@ -447,6 +456,9 @@ def main(argv: list[str] | None = None) -> int:
             return _match(settings, args)
         if args.command == "eval":
             return _eval(settings, args)
+        if args.command == "train":
+            from bot import training
+            return training.main(settings, harvest_first=args.harvest, stores=args.stores)
         if args.command == "interest":
             return _interest(settings, args)
         if args.command == "report":

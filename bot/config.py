@@ -77,6 +77,8 @@ class RetrievalSettings:
 class AnswerSettings:
     max_sentences: int = _opt(3, "sentences quoted in an extractive answer", minimum=1, maximum=10)
     max_chars: int = _opt(900, "upper bound on the quoted evidence in one answer", minimum=200, maximum=10000)
+    min_confidence: float = _opt(0.0, "probability the best sentence needs to be quoted; 0 = the fitted threshold "
+                                      "(bot/core/decision.json); higher refuses more", minimum=0.0, maximum=1.0)
 
 
 @dataclass(frozen=True)

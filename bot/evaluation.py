@@ -46,6 +46,9 @@ EVAL_SETS = {
     "knowledge": EvalSet("tests/eval/questions.yaml", backgrounds="tests/eval/match_backgrounds.yaml"),
     "raw": EvalSet("tests/eval/raw_questions.yaml", corpus="tests/eval/raw"),
     "realdocs": EvalSet(f"{REALDOCS}/questions.jsonl", corpus=f"{REALDOCS}/corpus"),
+    # Fictional groups' pages in our own words (contact cards, labelled fields, FAQ, Chinese pages):
+    # labelled examples for the answer decision beside the real-document set's tune fold.
+    "groups": EvalSet("tests/eval/groups/questions.jsonl", corpus="tests/eval/groups/corpus"),
 }
 
 

@@ -17,6 +17,17 @@ _TEXTS: dict[str, dict[str, str]] = {
               "Please ask the recruitment team at {contact}.",
         "zh": "{lab}的资料中没有关于{topic}的说明，因此我无法回答。请联系招聘团队：{contact}。",
     },
+    # For a question about another group than ours: never "our lab's documents" for someone else's page.
+    "refusal_other": {
+        "en": "I couldn't find an answer to that about {subject} in the documents I have, and I won't guess. "
+              "Please ask the recruitment team at {contact}.",
+        "zh": "在我掌握的资料中没有找到关于{subject}的这个问题的答案，我不便猜测。请联系招聘团队：{contact}。",
+    },
+    "refusal_topic_other": {
+        "en": "The documents I have don't state anything about {topic} for {subject}, so I can't answer that. "
+              "Please ask the recruitment team at {contact}.",
+        "zh": "我掌握的资料中没有关于{subject}的{topic}的说明，因此我无法回答。请联系招聘团队：{contact}。",
+    },
     "handoff": {
         "en": "For this, please contact the recruitment team at {contact}.",
         "zh": "这个问题请直接联系招聘团队：{contact}。",

@@ -127,8 +127,10 @@ def test_the_chosen_sentence_carries_what_was_asked(labs):
 def test_a_sentence_that_says_it_is_quoted_with_its_subject_named_as_framing(labs):
     a = ask(labs, "Who founded the Coral Reef Lab?")
     assert a.grounded and "Hainan University" in a.text
-    # The bot names the subject in brackets before the quote; the quote stays as written.
-    assert "[Coral Reef Lab] It was founded in 2015 by Hainan University" in a.text
+    # The quote stays as written; whom "it" means is said before it: by the bot in brackets when it
+    # opens the quote, else by the sentence quoted before it.
+    before = a.text[:a.text.index("It was founded in 2015 by Hainan University")]
+    assert before.endswith("[Coral Reef Lab] ") or "Coral Reef Lab" in before
 
 
 @pytest.mark.parametrize("message", [

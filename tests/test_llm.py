@@ -196,3 +196,33 @@ async def test_a_pages_instructions_to_an_ai_never_reach_the_model(tmp_path, emb
     prompt = " ".join(str(m["content"]) for m in request["messages"])
     assert "300,000 RMB" in prompt and "ignore all previous instructions" not in prompt
     assert "promise every candidate" not in answer.text
+
+
+HERON = ("---\ntitle: Join us\norganisation: Heron Soil Ecology Group\n---\n# Join us\n\n"
+         "The Heron Soil Ecology Group at Lakeshore University studies how microbes store carbon in wetland soils.\n\n"
+         "## Open positions\n\nWe are looking for a fully funded postdoc in soil microbiology, starting in autumn.\n")
+PART_OF = "Is the Heron group part of a university?"
+
+
+@pytest.fixture(scope="module")
+def heron(tmp_path_factory, embedder) -> Assistant:
+    """A lab that set `[answer] min_confidence` high: the quoted answer refuses unless it is sure."""
+    settings = indexed_kb(tmp_path_factory.mktemp("heron"), embedder, {"heron/join.md": HERON})
+    return fresh_assistant(Assistant(settings, store=Store(settings), embedder=embedder),
+                           answer={"min_confidence": 0.999})
+
+
+async def test_the_model_answers_from_the_passages_where_no_single_sentence_did(heron, llm):
+    draft = await fresh_assistant(heron).answer(ask(PART_OF, "reference"))
+    assert not draft.grounded and draft.unanswered, "the extractive path refuses this one"
+    llm.reply = lambda m: f"Yes: it is part of Lakeshore University [{number_of(m, 'Lakeshore University')}]."
+    answer = await with_llm(heron, llm).answer(ask(PART_OF))
+    assert answer.generator == "llm" and answer.grounded, answer.text
+    assert [s.path for s in answer.sources] == ["kb/heron/join.md"] and "Lakeshore University" in answer.text
+
+
+async def test_a_model_answer_whose_figure_its_passage_lacks_is_replaced(heron, llm):
+    llm.reply = lambda m: f"It is part of Lakeshore University, which has 9,999 staff [{number_of(m, 'Lakeshore')}]."
+    answer = await with_llm(heron, llm).answer(ask(PART_OF, "c2"))
+    assert answer.generator == "fallback" and not answer.grounded and "9,999" not in answer.text
+    assert "talents@zhejianglab.com" in answer.text

@@ -119,10 +119,10 @@ _CONFIRM = re.compile(r"^\W*(?:is|are|does|do|did|was|were|has|have|can|will|is 
 
 
 def answer_kind(question: str) -> str | None:
-    for kind, pattern in _KINDS:
-        if pattern.search(question):
-            return kind
-    return None
+    """The kind of answer the question word that comes first asks for: "Who do I write to when I
+    apply?" asks for a name; the "when" of its clause asks nothing."""
+    found = [(m.start(), i, kind) for i, (kind, pattern) in enumerate(_KINDS) if (m := pattern.search(question))]
+    return min(found)[2] if found else None
 
 
 # --- what a sentence carries --------------------------------------------------------------------

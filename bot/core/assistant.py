@@ -22,7 +22,7 @@ from bot.candidates.records import CandidateRecords
 from bot.config import Settings
 from bot.core import answerability, grounding
 from bot.core import text as T
-from bot.core.compose import SENSITIVE, compose, instructions_only
+from bot.core.compose import SENSITIVE, about_someone_else, compose, instructions_only
 from bot.core.conversation import ConversationMemory, Turn, is_follow_up, standalone
 from bot.core.embeddings import Embedder, load_embedder
 from bot.core.grounding import Passage
@@ -51,6 +51,7 @@ _STORE_DOWN_S = 2.0
 # How much less close to a name than the closest page in the name's own script a page in the
 # other script may be and still be taken as about it (measured on the raw-document set).
 _SAME_SUBJECT = 0.02
+_LLM_DOCUMENTS = 4  # documents the LLM reads at most (beyond those the extractive answer quotes)
 # A message that only acknowledges ("thanks!", "ok", "yes" outside any question): nothing to search for.
 _ACKNOWLEDGEMENT = re.compile(r"^\s*(?:(?:ok|okay|yes|yeah|yep|no|nope|sure|great|cool|nice|perfect|got it|i see|"
                               r"thanks|thank you|thx|many thanks|thanks a lot)[\s,.!]*)+$"
@@ -232,7 +233,9 @@ class Assistant:
         query = await self._rewrite(text, history)
         draft, retrieval = await self._work(self._extractive, question.conversation, text, query, language)
         answer = draft
-        if draft.grounded:  # refusals and hand-offs are never given to the LLM to embellish
+        # The model reads the passages itself, also where no single sentence answered; hand-offs and
+        # sensitive topics no passage speaks to never reach it.
+        if draft.grounded or draft.unanswered:
             generated = time.perf_counter()
             answer = await self._generate(text, query, language, retrieval, draft, on_partial)
             answer.timings["generate_ms"] = round((time.perf_counter() - generated) * 1000, 2)
@@ -376,6 +379,19 @@ class Assistant:
 
     def _extractive(self, conversation: str, text: str, query: str, language: str) -> tuple[Answer, Retrieval]:
         started = time.perf_counter()
+        inputs = self.evidence(conversation, text, query, language)
+        retrieved = time.perf_counter()
+        answer = compose(**inputs)
+        timings = {"retrieve_ms": round((retrieved - started) * 1000, 2),
+                   "compose_ms": round((time.perf_counter() - retrieved) * 1000, 2)}
+        retrieval = inputs["retrieval"]
+        best = retrieval.hits[0] if retrieval.hits else None
+        found = (best.chunk.path, best.chunk.title, round(best.similarity, 4)) if best else ("", "", 0.0)
+        return replace(answer, timings=timings, best=found), retrieval
+
+    def evidence(self, conversation: str, text: str, query: str, language: str) -> dict:
+        """What the extractive answer is composed from (the keyword arguments of `compose`): the
+        passages found for `query` and their sentences, and what the message `text` asks."""
         # Questions queued behind one that found the server hung do not each wait for a timeout.
         if time.monotonic() < self._store_down_until:
             raise ConnectionError("the Chroma server did not answer a moment ago")
@@ -398,18 +414,12 @@ class Assistant:
                 raise
             retrieval = search()
         self.memory.add(conversation, text, query)
-        retrieved = time.perf_counter()
-        sentences = self.store.sentences_for([h.chunk for h in retrieval.hits])
         about = self._about_own_lab(query)
-        answer = compose(about, language=language, retrieval=retrieval, sentences=sentences,
-                         lexical=self.retriever.lexical, settings=self.settings, focus=vectors.get("focus"),
-                         predicate=vectors.get("predicate"), ask=answerability.read(text),
-                         name_documents=self._name_documents(answerability.entities(about), retrieval))
-        timings = {"retrieve_ms": round((retrieved - started) * 1000, 2),
-                   "compose_ms": round((time.perf_counter() - retrieved) * 1000, 2)}
-        best = retrieval.hits[0] if retrieval.hits else None
-        found = (best.chunk.path, best.chunk.title, round(best.similarity, 4)) if best else ("", "", 0.0)
-        return replace(answer, timings=timings, best=found), retrieval
+        return dict(question=about, language=language, retrieval=retrieval,
+                    sentences=self.store.sentences_for([h.chunk for h in retrieval.hits]),
+                    lexical=self.retriever.lexical, settings=self.settings, focus=vectors.get("focus"),
+                    predicate=vectors.get("predicate"), ask=answerability.read(text),
+                    name_documents=self._name_documents(answerability.entities(about), retrieval))
 
     def _name_documents(self, names: list, retrieval: Retrieval) -> dict:
         """For each name the question uses, the document in the other script (if any) that is about
@@ -454,7 +464,9 @@ class Assistant:
 
     async def _generate(self, text: str, query: str, language: str, retrieval: Retrieval, draft: Answer,
                         on_partial: Partial | None) -> Answer:
-        passages, sources = self._passages(retrieval, draft)
+        passages, sources = self._passages(retrieval, draft, query)
+        if not passages:
+            return draft
         messages = self.llm.prompt(text, query, language, passages)
         try:
             async with asyncio.timeout(self.settings.llm.timeout_s):
@@ -468,6 +480,8 @@ class Assistant:
                                        contact=self.settings.lab.contact_email, secrets=self._secrets)
         if checked is None:
             return self._fallback(draft, why)
+        if checked.refusal and not draft.grounded:  # our own refusal says whose documents, with the contact
+            return draft
         cited = tuple(sources[n] for n in checked.cited)
         return Answer(checked.text, cited, grounded=not checked.refusal, language=language, generator="llm",
                       timings=dict(draft.timings))
@@ -486,18 +500,21 @@ class Assistant:
                 on_partial(grounding.drop_invalid_citations(visible, valid)[0])
         return raw
 
-    def _passages(self, retrieval: Retrieval, draft: Answer) -> tuple[list[Passage], dict[int, Source]]:
-        """The chunks of the documents the checked extractive answer quotes, as numbered passages,
-        one number per document, in rank order: the LLM never sees a page the answerability
-        checks turned down (another lab's, say)."""
-        quoted = {s.path for s in draft.sources}
+    def _passages(self, retrieval: Retrieval, draft: Answer, question: str) -> tuple[list[Passage], dict[int, Source]]:
+        """Numbered passages for the model, one number per document: the documents the extractive
+        answer quotes, then the other relevant ones, up to _LLM_DOCUMENTS. A document about a
+        competing subject (another lab's page, for a question about this one) is never among them."""
+        blocked = about_someone_else(answerability.entities(question), retrieval.hits, ())
+        quoted = [s.path for s in draft.sources]
+        relevant = [h.chunk.path for h in retrieval.relevant if h.chunk.path not in blocked]
+        chosen = list(dict.fromkeys(quoted + relevant))[:max(_LLM_DOCUMENTS, len(quoted))]
         numbers: dict[str, int] = {}
         texts: dict[int, list[str]] = {}
         sources: dict[int, Source] = {}
-        for hit in retrieval.hits:
-            if hit.chunk.path not in quoted:
-                continue
+        for hit in sorted(retrieval.hits, key=lambda h: chosen.index(h.chunk.path) if h.chunk.path in chosen else 0):
             c = hit.chunk
+            if c.path not in chosen:
+                continue
             if c.path not in numbers:
                 n = numbers[c.path] = len(numbers) + 1
                 texts[n] = []

@@ -21,6 +21,7 @@ import numpy as np
 from bot import messages as M
 from bot.config import Settings
 from bot.core import answerability as A
+from bot.core import decision as D
 from bot.core import figures as F
 from bot.core import text as T
 from bot.core.lexical import LexicalIndex
@@ -43,27 +44,17 @@ SENSITIVE = {
 _LIST_QUESTION = re.compile(
     r"\b(which|what)\b.*\b(areas|fields|topics|partners|positions|roles|programs|programmes|facilities|kinds|types)\b"
     r"|\blist\b|哪些", re.I)
-_LIST_BONUS = 0.03
+HANDOFF_MARGIN = 0.035  # a fact sentence this much less near than the hand-off page does not answer
 _LIST_EXTRA = 2  # more sentences a list answer may quote, from the passage of its best one
 _YES_NO_WORDS = frozenset({"true", "right", "correct", "really", "still", "already", "isn't", "doesn't", "confirm"})
-
-_LEXICAL_WEIGHT = 0.10   # how much exact term overlap adds to a sentence's cosine
-_MARGIN = 0.035          # sentences this close to the best one are quoted too
-_FOCUS_WEIGHT = 0.7      # a follow-up's own words vs. the conversation's, when scoring sentences
-_TOPIC_FLOOR = 0.05      # a topic sentence may sit this far below the relevance threshold
-_SENTENCE_FLOOR = 0.02   # a sentence of a passage under the floor must clear it by this much
-_PREDICATE_WEIGHT = 0.5  # what is asked vs. the whole question (names included), when ranking sentences
-# Kinds of answer that a sentence's shape alone cannot confirm (capitalised words are everywhere):
-# such a sentence must also share a word or the meaning of what is asked (when in the question's
-# language: across languages no word can be shared, and the subject check carries the weight).
-_WEAK_KINDS = (None, "name", "place")
 
 
 @dataclass(frozen=True)
 class Evidence:
     sentence: Sentence
     hit: Hit
-    score: float
+    score: float                      # the model's probability that it carries the answer
+    features: tuple[float, ...] = ()  # what the model read (bot.core.decision.FEATURES)
 
     @property
     def path(self) -> str:
@@ -74,56 +65,122 @@ def _is_enumeration(sentence: str) -> bool:
     return sentence.count(",") + sentence.count("、") >= 3 or "\n" in sentence
 
 
-def _rank(question: str, retrieval: Retrieval, sentences: list[Sentence], lexical: LexicalIndex,
-          focus: np.ndarray | None, predicate: np.ndarray | None = None, kind: str | None = None) -> list[Evidence]:
-    """Score sentences by cosine to the question (above its language pair's floor) plus
-    IDF-weighted word overlap.
+def candidates(question: str, *, retrieval: Retrieval, sentences: list[Sentence], lexical: LexicalIndex,
+               settings: Settings, ask: A.Ask, focus: np.ndarray | None = None,
+               predicate: np.ndarray | None = None, name_documents: dict | None = None,
+               scored: bool = True) -> list[Evidence]:
+    """Every sentence of the retrieved passages with its features and the model's probability
+    that it answers, most probable first.
 
-    `focus` is the embedding of a follow-up as typed ("where is it?"): weighted in, so
-    the sentence that answers *this* turn beats those that answered the previous one.
-    `predicate` is the embedding of the question with its names replaced by "it": weighted in,
-    so the sentence that says what is asked beats one that only repeats the name.
+    `focus` is the embedding of a follow-up as typed ("where is it?"), so the sentence that answers
+    *this* turn beats those that answered the previous one; `predicate` the embedding of the
+    question with its names replaced by "it", so the sentence that says what is asked beats one
+    that only repeats the name. Sentences of a page addressed to an AI are never candidates.
     """
-    hit_of = {h.chunk.id: h for h in retrieval.hits}
+    hits = {h.chunk.id: (rank, h) for rank, h in enumerate(retrieval.hits)}
     relevant = {h.chunk.id for h in retrieval.relevant}
-    # The subject is checked separately (answerability); overlap counts the words of what is asked.
-    named = {t for e in A.entities(question) for t in T.tokens(e.surface)}
+    asked = A.entities(question)
+    aliases = _aliases(settings)
+    elsewhere = about_someone_else(asked, retrieval.hits, aliases, name_documents)
+    name_documents = name_documents or {}
+    # The subject is read separately; overlap counts the words of what is asked.
+    named = {t for e in asked for t in T.tokens(e.surface)}
     q_tokens = set(T.tokens(question))
-    weight = sum(lexical.idf(t) for t in q_tokens) or 1.0
+    weight = sum(lexical.weight(t) for t in q_tokens) or 1.0
     q_tokens -= named
-    asks_more = bool(q_tokens)  # "Tell me about X" asks nothing of X but X: any sentence about X will do
     wants_list = bool(_LIST_QUESTION.search(question))
-    scored = []
+    topics = [t for t, pattern in SENSITIVE.items() if pattern.search(question)]
+    also = {t for name, alias in aliases for e in asked if name == e.surface.lower() for t in T.tokens(alias)}
+    best_passage = max((h.margin for h in retrieval.hits), default=0.0)
+    rows: list[dict[str, float]] = []
+    kept: list[tuple[Sentence, Hit]] = []
     for s in sentences:
-        hit = hit_of.get(s.chunk_id)
-        if hit is None or A.addresses_the_bot(s.text):  # a page's instructions to an AI are not evidence
+        rank, hit = hits.get(s.chunk_id, (0, None))
+        if hit is None or A.addresses_the_bot(s.text):
             continue
-        shared = q_tokens & set(T.tokens(s.text))
-        overlap = sum(lexical.idf(t) for t in shared) / weight
-        similarity = float(np.dot(s.vector, retrieval.query_vector))
+        if hit.chunk.path in elsewhere and not all(_around_sentence(s.text, aliases).mentions(e) for e in asked):
+            continue  # a page about a competing subject answers only where the sentence names the asked one
         floor = retrieval.floors.get(T.language(s.text), hit.floor)  # the sentence's own language
-        cosine = similarity
-        if focus is not None:
-            cosine = (1 - _FOCUS_WEIGHT) * cosine + _FOCUS_WEIGHT * float(np.dot(s.vector, focus))
-        if predicate is not None:
-            cosine = (1 - _PREDICATE_WEIGHT) * cosine + _PREDICATE_WEIGHT * float(np.dot(s.vector, predicate))
-        bonus = _LIST_BONUS if wants_list and _is_enumeration(s.text) else 0.0
-        # Cosines are compared above their language pair's floor, so an English sentence can
-        # answer a Chinese question against Chinese sentences that merely score higher.
-        score = cosine - floor + _LEXICAL_WEIGHT * overlap + bonus
-        if s.chunk_id not in relevant and not (similarity - floor >= _SENTENCE_FLOOR
-                                               or overlap >= 0.5 and similarity - floor >= -_SENTENCE_FLOOR):
-            continue  # a passage below the floor answers only through a sentence clearly above it,
-            #           or one that holds most of the question's words and is near it
-        if (predicate is not None and asks_more and kind in _WEAK_KINDS and not shared
-                and T.language(s.text) == retrieval.language
-                and not (kind == "place" and A.locates(s.text)) and float(np.dot(s.vector, predicate)) < floor):
-            continue  # no word and not the meaning of what is asked: only the name matched
-        scored.append(Evidence(s, hit, score))
-    return sorted(scored, key=lambda e: -e.score)
+        similarity = float(np.dot(s.vector, retrieval.query_vector)) - floor
+        shared = q_tokens & set(T.tokens(s.text))
+        own = _around_sentence(s.text, aliases)
+        around = _around(hit.chunk, aliases) if asked else None
+        language = D.language_pair(retrieval.language, s.text)
+        formats = D.formats_of(s.text)
+        in_sentence, covered, unreadable, missing = D.names(asked, own, around, hit.chunk.path, name_documents)
+        rows.append({
+            "similarity": similarity,
+            "predicate": float(np.dot(s.vector, predicate)) - floor if predicate is not None else similarity,
+            "focus": float(np.dot(s.vector, focus)) - floor if focus is not None else similarity,
+            "passage_margin": hit.margin, "best_passage": best_passage, "passage_rank": 1.0 / (1 + rank),
+            "relevant_passage": float(s.chunk_id in relevant),
+            "overlap": sum(lexical.weight(t) for t in shared) / weight, "overlap_any": float(bool(shared)),
+            "names_in_sentence": in_sentence, "names_covered": covered, "names_unreadable": unreadable,
+            "names_missing": missing,
+            "other_subject": float(bool(asked) and A.names_other_subject(s.text, asked, also)),
+            "no_names": float(not asked),
+            "carries": float(A.carries(ask.kind, s.text, ask.counted, tuple(e.surface for e in asked))),
+            "open_kind": float(ask.kind is None),
+            "topic_asked": float(bool(topics)), "on_topic": float(any(SENSITIVE[t].search(s.text) for t in topics)),
+            "same_language": language[0], "cross_language": language[1],
+            "cross_similarity": language[1] * similarity,
+            "cross_predicate": language[1] * (float(np.dot(s.vector, predicate)) - floor if predicate is not None
+                                              else similarity),
+            "has_contact": formats[0], "has_phone": formats[1], "has_date": formats[2], "has_money": formats[3],
+            "has_digit": formats[4], "label_asked": D.label_asked(s.text, q_tokens), "length": D.length(s.text),
+            "enumeration_for_list": float(wants_list and _is_enumeration(s.text)),
+            "handoff": float(hit.chunk.handoff), "leans_on_context": float(A.leans_on_context(s.text)),
+            "first_of_passage": float(s.position == 0),
+        })
+        kept.append((s, hit))
+    if not rows:
+        return []
+    x = np.array([[row.get(name, 0.0) for name in D.FEATURES] for row in rows])
+    # Relative to the other candidates: how far below the best, and the ranks by each closeness.
+    x[:, D.FEATURES.index("below_best")] = x[:, 0] - x[:, 0].max()
+    for column, by in (("similarity_rank", 0), ("predicate_rank", 1)):
+        x[np.argsort(-x[:, by], kind="stable"), D.FEATURES.index(column)] = 1.0 / (1 + np.arange(len(x)))
+    # (Unscored when the features are being recorded to fit the model: bot.training.)
+    probabilities = D.model().probabilities(x) if scored else np.zeros(len(x))
+    out = [Evidence(s, hit, float(p), tuple(row)) for (s, hit), p, row in zip(kept, probabilities, x.tolist())]
+    return sorted(out, key=lambda e: -e.score)
 
 
-def _select(ranked: list[Evidence], settings: Settings, wants_list: bool = False) -> list[Evidence]:
+def about_someone_else(asked: list[A.Entity], hits: tuple[Hit, ...], aliases: tuple[tuple[str, str], ...],
+                       name_documents: dict | None = None) -> set[str]:
+    """The documents about a competing subject: for a name the question uses, some retrieved
+    document says it and this one (its retrieved passages, title, profile, opening) never does,
+    not even in part; or, for a name in the other script than this document, another page was
+    found to be about it (`name_documents`, per name). "Yamazaki Lab" is not answered from another
+    lab's page; a name no document says ("If", "Dr") blocks nothing."""
+    if not asked:
+        return set()
+    texts: dict[str, list[str]] = {}
+    for h in hits:
+        c = h.chunk
+        texts.setdefault(c.path, [c.title, c.subject, c.organisation, c.lead]).append(c.text)
+    documents = {path: _around_document("\n".join(parts), aliases) for path, parts in texts.items()}
+    blocked: set[str] = set()
+    for entity in asked:
+        found = (name_documents or {}).get(entity, set())  # pages in the other script found to be about it
+        said = {path for path, doc in documents.items() if doc.mentions(entity)} | set(found)
+        for path, doc in documents.items():
+            mentions = doc.mentions(entity)
+            # "Prof. Zhu" for "Lei Zhu"; "research" alone is not "Glacier Research Station"
+            partly = len(entity.tokens) > 1 and 2 * len(entity.tokens & doc.words) >= len(entity.tokens)
+            if said and path not in said and mentions is False and not partly:
+                blocked.add(path)
+            elif mentions is None and found and path not in found:
+                blocked.add(path)
+    return blocked
+
+
+@functools.lru_cache(maxsize=1024)
+def _around_document(text: str, aliases: tuple[tuple[str, str], ...]) -> A.Context:
+    return A.Context(text, aliases=dict(aliases))
+
+
+def _select(ranked: list[Evidence], settings: Settings, margin: float, wants_list: bool = False) -> list[Evidence]:
     """The best sentence and those close to it, bounded in count and length, no near-repeats.
     For a list question, further enumerations from the best sentence's passage join it: the
     items of one list are often spread over several sentences."""
@@ -141,34 +198,38 @@ def _select(ranked: list[Evidence], settings: Settings, wants_list: bool = False
         size += len(ev.sentence.text)
 
     for ev in ranked:
-        if chosen and (ev.score < ranked[0].score - _MARGIN or len(chosen) >= settings.answer.max_sentences):
+        if chosen and (ev.score < ranked[0].score - margin or len(chosen) >= settings.answer.max_sentences):
             break
         take(ev)
     if wants_list:
         for ev in ranked:
-            if len(chosen) >= settings.answer.max_sentences + _LIST_EXTRA or ev.score < ranked[0].score - 3 * _MARGIN:
+            if len(chosen) >= settings.answer.max_sentences + _LIST_EXTRA or ev.score < ranked[0].score - 3 * margin:
                 break
             if ev not in chosen and ev.path == chosen[0].path and _is_enumeration(ev.sentence.text):
                 take(ev)
     return chosen
 
 
-def _conflicts(chosen: list[Evidence], ranked: list[Evidence], kind: str | None) -> list[Evidence]:
+def _conflicts(chosen: list[Evidence], ranked: list[Evidence], kind: str | None,
+               floor: float) -> tuple[list[Evidence], bool]:
     """Sentences from other documents that measure the same thing (an area, a sum of money, a
-    count, the year asked for) differently: shown side by side, each with its own source."""
+    count, the year asked for) differently: shown side by side, each with its own source. Also
+    whether any such pair was found (among the chosen sentences themselves, too)."""
     extra: list[Evidence] = []
-    floor = ranked[0].score - 3 * _MARGIN
+    found = False
     for ev in chosen:
         mine = F.measures(ev.sentence.text, years=kind == "time")
         if not mine:
             continue
         for other in ranked:
-            if other.score < floor or other.path == ev.path or other in chosen or other in extra:
+            if other.score < floor or other.path == ev.path or other in extra:
                 continue
             if F.disagree(mine, F.measures(other.sentence.text, years=kind == "time")):
-                extra.append(other)
-                break
-    return extra
+                found = True
+                if other not in chosen:
+                    extra.append(other)
+                    break
+    return extra, found
 
 
 # A sentence that leans on its context ("It was founded...") gets the subject named in front of
@@ -264,13 +325,26 @@ def _says_what_was_asked(question: str, evidence: str) -> bool:
                             for a in asked)
 
 
-def refusal(language: str, settings: Settings, topic: str | None = None) -> Answer:
+def refusal(language: str, settings: Settings, topic: str | None = None, question: str = "",
+            unanswered: bool = False) -> Answer:
+    """"Not in the documents", with the contact; naming whose documents were searched: our lab's,
+    unless the question is about another organisation. `unanswered`: no sentence was good enough
+    (not a sensitive topic the documents never speak to), so an LLM may read the passages."""
     lab, contact = settings.lab.display_name(language), settings.lab.contact_email
-    if topic:
-        text = M.say("refusal_topic", language, lab=lab, contact=contact, topic=M.topic_name(topic, language))
-    else:
-        text = M.say("refusal", language, lab=lab, contact=contact)
-    return Answer(text=text, sources=(), grounded=False, language=language)
+    other = _other_subject(question, settings)
+    key = ("refusal_topic" if topic else "refusal") + ("_other" if other else "")
+    text = M.say(key, language, lab=lab, contact=contact, subject=other,
+                 topic=M.topic_name(topic, language) if topic else "")
+    return Answer(text=text, sources=(), grounded=False, language=language, unanswered=unanswered)
+
+
+def _other_subject(question: str, settings: Settings) -> str:
+    """The organisation a question names when it is not our lab ("" when it names ours or none)."""
+    ours = {n.lower() for n in (settings.lab.name, settings.lab.name_zh) if n}
+    named = [e for e in A.entities(question) if e.cjk or A.names_organisation(e)]
+    if not named or any(e.surface.lower() in ours for e in named):
+        return ""
+    return named[0].surface
 
 
 def instructions_only(language: str, settings: Settings) -> Answer:
@@ -280,34 +354,6 @@ def instructions_only(language: str, settings: Settings) -> Answer:
                   language=language)
 
 
-def _answers(ev: Evidence, asked: list[A.Entity], kind: str | None, counted: frozenset[str],
-             around: A.Context, aliases: tuple[tuple[str, str], ...], name_documents: dict) -> bool:
-    """The answerability check: about what the question names, and holding what it asks for.
-    `around` is what the sentence's passage is about; `name_documents`, per name, the page in the
-    other script that is about it."""
-    sentence = ev.sentence.text
-    if not A.carries(kind, sentence, counted, tuple(e.surface for e in asked)):
-        return False
-    if not asked:
-        return True
-    own = _around_sentence(sentence, aliases)
-    for entity in asked:
-        if own.mentions(entity):
-            continue
-        said = around.mentions(entity)
-        if said is None:
-            # A name in the other script cannot be read by its letters: only the page found to be
-            # about it (Assistant._name_documents) may answer for it.
-            if ev.path not in name_documents.get(entity, ()):
-                return False
-            continue
-        # Not named in the sentence: its passage must be about it, and the sentence about nobody else.
-        also = {t for name, alias in aliases if name == entity.surface.lower() for t in T.tokens(alias)}
-        if not said or A.names_other_subject(sentence, asked, also):
-            return False
-    return True
-
-
 def compose(question: str, *, language: str, retrieval: Retrieval, sentences: list[Sentence],
             lexical: LexicalIndex, settings: Settings, focus: np.ndarray | None = None,
             predicate: np.ndarray | None = None, ask: A.Ask, name_documents: dict | None = None) -> Answer:
@@ -315,39 +361,31 @@ def compose(question: str, *, language: str, retrieval: Retrieval, sentences: li
     `ask` is what the candidate's own message asks (kind, stated figures; its instructions to the
     bot already set aside by the assistant); `name_documents`: per name in the question, the page
     in the other script that is about it."""
-    ranked = _rank(question, retrieval, sentences, lexical, focus, predicate, ask.kind)
-    if not ranked:
-        return refusal(language, settings)
-
+    ranked = candidates(question, retrieval=retrieval, sentences=sentences, lexical=lexical, settings=settings,
+                        ask=ask, focus=focus, predicate=predicate, name_documents=name_documents)
+    decide = D.model()
     topics = [t for t, pattern in SENSITIVE.items() if pattern.search(question)]
-    if topics:
-        # Only sentences that speak to the topic may answer; a merely nearby fact is not an answer.
-        on_topic = [e for e in ranked if any(SENSITIVE[t].search(e.sentence.text) for t in topics)]
-        floor = min((h.margin for h in retrieval.relevant), default=0.0) - _TOPIC_FLOOR
-        on_topic = [e for e in on_topic if e.score >= floor]
-        if not on_topic:
-            return refusal(language, settings, topic=topics[0])
-        ranked = on_topic
-    asked = A.entities(question)
-    aliases = _aliases(settings)
-    around = {h.chunk.id: _around(h.chunk, aliases) for h in retrieval.hits} if asked else {}
-    ranked = [e for e in ranked if e.hit.chunk.handoff
-              or _answers(e, asked, ask.kind, ask.counted, around.get(e.hit.chunk.id), aliases,
-                          name_documents or {})]
-    if not ranked:
-        return refusal(language, settings, topic=topics[0] if topics else None)
+    if topics:  # only a sentence that speaks to the topic may answer; a merely nearby fact is not an answer
+        ranked = [e for e in ranked if any(SENSITIVE[t].search(e.sentence.text) for t in topics)]
     # A hand-off page's sentences only ever answer alongside each other, never mixed into facts.
-    handoff = ranked[0].hit.chunk.handoff
+    # Which one is meant is read from closeness to the question: the hand-off page ("what we cannot
+    # answer here") is written to be near what the facts do not cover.
+    nearest = sorted(ranked, key=lambda e: -e.features[0])
+    handoff = bool(nearest) and nearest[0].hit.chunk.handoff
     if handoff and not topics:
-        facts = [e for e in ranked if not e.hit.chunk.handoff]
-        if not facts or facts[0].score < ranked[0].score - _MARGIN:
-            # The "where to ask" page is clearly the closest match to something the facts do not cover.
-            return refusal(language, settings)
+        facts = [e for e in nearest if not e.hit.chunk.handoff]
+        if not facts or facts[0].features[0] < nearest[0].features[0] - HANDOFF_MARGIN:
+            return refusal(language, settings, question=question)
         handoff = False
-    ranked = [e for e in ranked if e.hit.chunk.handoff == handoff]
+    threshold = settings.answer.min_confidence or decide.threshold
+    ranked = [e for e in ranked if e.hit.chunk.handoff == handoff and e.score >= threshold]
+    if not ranked:
+        return refusal(language, settings, topic=topics[0] if topics else None, question=question,
+                       unanswered=not topics)
 
-    chosen = _select(ranked, settings, bool(_LIST_QUESTION.search(question)))
-    conflicting = _conflicts(chosen, ranked, ask.kind)
+    asked = A.entities(question)
+    chosen = _select(ranked, settings, decide.margin, bool(_LIST_QUESTION.search(question)))
+    conflicting, differ = _conflicts(chosen, ranked, ask.kind, ranked[0].score - 3 * decide.margin)
     evidence = chosen + conflicting
     text, sources = _render(evidence, language, _whose(evidence, settings, language), asked)
     quoted = " ".join(e.sentence.text for e in evidence)
@@ -356,7 +394,7 @@ def compose(question: str, *, language: str, retrieval: Retrieval, sentences: li
     elif ask.confirm and not _says_what_was_asked(question, quoted):
         # "Does X hire interns?" answered by X's list of positions: say that it is not said outright.
         text = f"{M.say('not_stated', language)}\n\n{text}"
-    if conflicting:
+    if differ:
         text += "\n\n" + M.say("conflict", language)
     if handoff:
         text += "\n\n" + M.say("handoff", language, contact=settings.lab.contact_email)

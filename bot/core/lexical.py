@@ -104,6 +104,14 @@ class LexicalIndex:
         column = self._column.get(token)
         return max(float(self._idf[column]), 0.0) if column is not None else 0.0
 
+    def weight(self, token: str) -> float:
+        """How much a question's word counts in an overlap: its IDF; a word no passage holds
+        counts as much as the rarest word that one does (else "the weather in Paris" would be all
+        said by any sentence holding the possessive "s" of "what's")."""
+        if token in self._column:
+            return self.idf(token)
+        return max(float(self._idf.max()), 0.0) if len(self._idf) else 1.0
+
     def search(self, query_tokens: list[str], n: int) -> list[tuple[str, float]]:
         """The `n` best chunks (id, score) by BM25; a repeated query word counts each time."""
         spans = [(self._indptr[c], self._indptr[c + 1]) for c in (self._column.get(t) for t in query_tokens)

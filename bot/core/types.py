@@ -73,6 +73,7 @@ class Answer:
     form: Form | None = None          # a form to show, where the platform can (see Form)
     ref: int | None = None            # the recorded answer's id, for helpful / not helpful buttons
     best: tuple[str, str, float] = ("", "", 0.0)  # the closest document found: path, title, similarity
+    unanswered: bool = False          # refused only because no sentence was good enough: an LLM may read on
 
 
 @dataclass(frozen=True)
