@@ -34,7 +34,6 @@ TREES = {"max_depth": 3, "n_estimators": 200, "learning_rate": 0.05, "min_sample
 REFUSAL_RECALL = 0.86  # of the fitting questions that have no answer, the share that must be refused
 MARGINS = (0.05, 0.10, 0.20, 0.30)  # sentences this close (in probability) to the best are quoted with it
 _QUOTED = 3        # sentences an answer quotes at most (config: answer.max_sentences)
-_KEEP = 60         # candidates kept per question (by similarity): the rest are far from it
 _SEEDS = "../shared/seeds"
 
 
@@ -74,7 +73,6 @@ def harvest(settings: Settings, out: Path = DATA, stores: Path | None = None) ->
                 found = _candidates(assistant, q.question, conversation)
                 if found is None:
                     continue  # a greeting, or a message of instructions only: no sentence is weighed
-                found = sorted(found, key=lambda e: -e.features[0])[:_KEEP]
                 group = f"{name}:{q.fold}" if q.fold else name
                 for ev in found:
                     rows.append(ev.features)
@@ -223,6 +221,6 @@ def main(settings: Settings, *, harvest_first: bool, stores: Path | None = None,
     out.write_text(json.dumps(trained, separators=(",", ":")) + "\n", encoding="utf-8")
     for g, s in trained["scores"].items():
         print(f"{g:18} {s}")
-    print(f"threshold {trained['threshold']}; weights written to {out}", file=sys.stderr)
+    print(f"threshold {trained['threshold']}; trees written to {out}", file=sys.stderr)
     D.model.cache_clear()
     return 0

@@ -92,16 +92,29 @@ def candidates(question: str, *, retrieval: Retrieval, sentences: list[Sentence]
     topics = [t for t, pattern in SENSITIVE.items() if pattern.search(question)]
     also = {t for name, alias in aliases for e in asked if name == e.surface.lower() for t in T.tokens(alias)}
     best_passage = max((h.margin for h in retrieval.hits), default=0.0)
-    rows: list[dict[str, float]] = []
-    kept: list[tuple[Sentence, Hit]] = []
+    eligible: list[tuple[Sentence, Hit, int, float]] = []
     for s in sentences:
         rank, hit = hits.get(s.chunk_id, (0, None))
         if hit is None or A.addresses_the_bot(s.text):
             continue
         if hit.chunk.path in elsewhere and not all(_around_sentence(s.text, aliases).mentions(e) for e in asked):
             continue  # a page about a competing subject answers only where the sentence names the asked one
-        floor = retrieval.floors.get(T.language(s.text), hit.floor)  # the sentence's own language
-        similarity = float(np.dot(s.vector, retrieval.query_vector)) - floor
+        # Cosines are read above the floor of the sentence's own language.
+        eligible.append((s, hit, rank, retrieval.floors.get(T.language(s.text), hit.floor)))
+    if not eligible:
+        return []
+    vectors = np.array([s.vector for s, *_ in eligible])
+    floors = np.array([floor for *_, floor in eligible])
+    near = vectors @ retrieval.query_vector - floors
+    asked_near = vectors @ predicate - floors if predicate is not None else near
+    focus_near = vectors @ focus - floors if focus is not None else near
+    rank_near, rank_asked = (_ranks(v) for v in (near, asked_near))
+    rows: list[dict[str, float]] = []
+    kept: list[tuple[Sentence, Hit]] = []
+    # The nearest candidates only are weighed (as the model was fitted): the rest are far from it.
+    for i in np.argsort(-near, kind="stable")[:D.CANDIDATES]:
+        s, hit, rank, _ = eligible[i]
+        similarity = float(near[i])
         shared = q_tokens & set(T.tokens(s.text))
         own = _around_sentence(s.text, aliases)
         around = _around(hit.chunk, aliases) if asked else None
@@ -109,9 +122,9 @@ def candidates(question: str, *, retrieval: Retrieval, sentences: list[Sentence]
         formats = D.formats_of(s.text)
         in_sentence, covered, unreadable, missing = D.names(asked, own, around, hit.chunk.path, name_documents)
         rows.append({
-            "similarity": similarity,
-            "predicate": float(np.dot(s.vector, predicate)) - floor if predicate is not None else similarity,
-            "focus": float(np.dot(s.vector, focus)) - floor if focus is not None else similarity,
+            "similarity": similarity, "predicate": float(asked_near[i]), "focus": float(focus_near[i]),
+            "below_best": similarity - float(near.max()),
+            "similarity_rank": float(rank_near[i]), "predicate_rank": float(rank_asked[i]),
             "passage_margin": hit.margin, "best_passage": best_passage, "passage_rank": 1.0 / (1 + rank),
             "relevant_passage": float(s.chunk_id in relevant),
             "overlap": sum(lexical.weight(t) for t in shared) / weight, "overlap_any": float(bool(shared)),
@@ -124,8 +137,7 @@ def candidates(question: str, *, retrieval: Retrieval, sentences: list[Sentence]
             "topic_asked": float(bool(topics)), "on_topic": float(any(SENSITIVE[t].search(s.text) for t in topics)),
             "same_language": language[0], "cross_language": language[1],
             "cross_similarity": language[1] * similarity,
-            "cross_predicate": language[1] * (float(np.dot(s.vector, predicate)) - floor if predicate is not None
-                                              else similarity),
+            "cross_predicate": language[1] * float(asked_near[i]),
             "has_contact": formats[0], "has_phone": formats[1], "has_date": formats[2], "has_money": formats[3],
             "has_digit": formats[4], "label_asked": D.label_asked(s.text, q_tokens), "length": D.length(s.text),
             "enumeration_for_list": float(wants_list and _is_enumeration(s.text)),
@@ -135,15 +147,18 @@ def candidates(question: str, *, retrieval: Retrieval, sentences: list[Sentence]
         kept.append((s, hit))
     if not rows:
         return []
-    x = np.array([[row.get(name, 0.0) for name in D.FEATURES] for row in rows])
-    # Relative to the other candidates: how far below the best, and the ranks by each closeness.
-    x[:, D.FEATURES.index("below_best")] = x[:, 0] - x[:, 0].max()
-    for column, by in (("similarity_rank", 0), ("predicate_rank", 1)):
-        x[np.argsort(-x[:, by], kind="stable"), D.FEATURES.index(column)] = 1.0 / (1 + np.arange(len(x)))
+    x = np.array([[row[name] for name in D.FEATURES] for row in rows])
     # (Unscored when the features are being recorded to fit the model: bot.training.)
     probabilities = D.model().probabilities(x) if scored else np.zeros(len(x))
     out = [Evidence(s, hit, float(p), tuple(row)) for (s, hit), p, row in zip(kept, probabilities, x.tolist())]
     return sorted(out, key=lambda e: -e.score)
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """1 / (1 + rank) of each value, the largest first."""
+    out = np.empty(len(values))
+    out[np.argsort(-values, kind="stable")] = 1.0 / (1 + np.arange(len(values)))
+    return out
 
 
 def about_someone_else(asked: list[A.Entity], hits: tuple[Hit, ...], aliases: tuple[tuple[str, str], ...],

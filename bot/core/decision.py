@@ -7,9 +7,10 @@ passage name what the question names or name a competing subject, whether it hol
 thing asked (a closed format: an address, a phone, a date, a sum), the sensitive topic, the
 languages. Gradient-boosted trees over them give the probability that the sentence carries the
 expected fact; the answer quotes the most probable sentences when the best clears a threshold
-chosen for precision on the tuning data, and refuses otherwise.
+chosen on the fitting data (the share of unanswerable questions it must refuse), and refuses
+otherwise.
 
-The weights live in `decision.json` beside this module, written by `python -m bot train`
+The trees, threshold and margin live in `decision.json` beside this module, written by `python -m bot train`
 (bot/training.py) from labelled questions of every evaluation set; inference needs only numpy
 (the trees are walked here, a few hundred candidates at once).
 """
@@ -30,6 +31,7 @@ from bot.core import formats
 from bot.core import text as T
 
 WEIGHTS = Path(__file__).with_name("decision.json")
+CANDIDATES = 60  # the nearest sentences weighed per question (fitted and answered alike)
 
 FEATURES = (
     "similarity",         # cosine to the question, above the floor of the sentence's language
@@ -57,7 +59,7 @@ FEATURES = (
     "same_language",
     "cross_language",
     "cross_similarity",   # the similarity again, for a sentence in the other language than the question:
-    "cross_predicate",    # ...cosines across languages run lower, so they get weights of their own
+    "cross_predicate",    # ...cosines across languages run lower, so the trees can split them apart
     "has_contact",        # an e-mail address or link
     "has_phone",
     "has_date",
