@@ -22,7 +22,7 @@ from bot.candidates.records import CandidateRecords
 from bot.config import Settings
 from bot.core import answerability, grounding
 from bot.core import text as T
-from bot.core.compose import SENSITIVE, about_someone_else, compose, instructions_only
+from bot.core.compose import about_someone_else, compose, instructions_only, topics_of
 from bot.core.conversation import ConversationMemory, Turn, is_follow_up, standalone
 from bot.core.embeddings import Embedder, load_embedder
 from bot.core.grounding import Passage
@@ -175,7 +175,7 @@ class Assistant:
                               sources)
         if question.platform == "console":
             return answer
-        topic = next((t for t, pattern in SENSITIVE.items() if pattern.search(question.text)), "")
+        topic = next(iter(topics_of(question.text)), "")
         try:
             ref = await self.records_call(self.records.record_answer, question, answer, topic=topic)
         except Exception as e:  # a locked file: the answer still goes out, without buttons
@@ -340,7 +340,7 @@ class Assistant:
         background = O.match_request(text)
         if background is not None and (self.openings() or background != text):
             return self.match(background, language=language)[0]
-        if not O.asks_for_openings(text) or any(p.search(text) for p in SENSITIVE.values()) or not self.openings():
+        if not O.asks_for_openings(text) or topics_of(text) or not self.openings():
             return None
         answer, found = self.positions(text, language=language)
         # No record is about it, and it names someone or something: the documents may know more.
@@ -511,10 +511,9 @@ class Assistant:
         numbers: dict[str, int] = {}
         texts: dict[int, list[str]] = {}
         sources: dict[int, Source] = {}
-        for hit in sorted(retrieval.hits, key=lambda h: chosen.index(h.chunk.path) if h.chunk.path in chosen else 0):
+        order = {path: i for i, path in enumerate(chosen)}
+        for hit in sorted((h for h in retrieval.hits if h.chunk.path in order), key=lambda h: order[h.chunk.path]):
             c = hit.chunk
-            if c.path not in chosen:
-                continue
             if c.path not in numbers:
                 n = numbers[c.path] = len(numbers) + 1
                 texts[n] = []

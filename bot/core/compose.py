@@ -60,6 +60,14 @@ class Evidence:
     def path(self) -> str:
         return self.hit.chunk.path
 
+    def feature(self, name: str) -> float:
+        return self.features[D.FEATURES.index(name)]
+
+
+def topics_of(text: str) -> list[str]:
+    """The sensitive topics a text speaks to (pay, visas, deadlines...)."""
+    return [t for t, pattern in SENSITIVE.items() if pattern.search(text)]
+
 
 def _is_enumeration(sentence: str) -> bool:
     return sentence.count(",") + sentence.count("、") >= 3 or "\n" in sentence
@@ -89,7 +97,7 @@ def candidates(question: str, *, retrieval: Retrieval, sentences: list[Sentence]
     weight = sum(lexical.weight(t) for t in q_tokens) or 1.0
     q_tokens -= named
     wants_list = bool(_LIST_QUESTION.search(question))
-    topics = [t for t, pattern in SENSITIVE.items() if pattern.search(question)]
+    topics = topics_of(question)
     also = {t for name, alias in aliases for e in asked if name == e.surface.lower() for t in T.tokens(alias)}
     best_passage = max((h.margin for h in retrieval.hits), default=0.0)
     eligible: list[tuple[Sentence, Hit, int, float]] = []
@@ -379,17 +387,17 @@ def compose(question: str, *, language: str, retrieval: Retrieval, sentences: li
     ranked = candidates(question, retrieval=retrieval, sentences=sentences, lexical=lexical, settings=settings,
                         ask=ask, focus=focus, predicate=predicate, name_documents=name_documents)
     decide = D.model()
-    topics = [t for t, pattern in SENSITIVE.items() if pattern.search(question)]
+    topics = topics_of(question)
     if topics:  # only a sentence that speaks to the topic may answer; a merely nearby fact is not an answer
-        ranked = [e for e in ranked if any(SENSITIVE[t].search(e.sentence.text) for t in topics)]
+        ranked = [e for e in ranked if e.feature("on_topic")]
     # A hand-off page's sentences only ever answer alongside each other, never mixed into facts.
     # Which one is meant is read from closeness to the question: the hand-off page ("what we cannot
     # answer here") is written to be near what the facts do not cover.
-    nearest = sorted(ranked, key=lambda e: -e.features[0])
+    nearest = sorted(ranked, key=lambda e: -e.feature("similarity"))
     handoff = bool(nearest) and nearest[0].hit.chunk.handoff
     if handoff and not topics:
         facts = [e for e in nearest if not e.hit.chunk.handoff]
-        if not facts or facts[0].features[0] < nearest[0].features[0] - HANDOFF_MARGIN:
+        if not facts or facts[0].feature("similarity") < nearest[0].feature("similarity") - HANDOFF_MARGIN:
             return refusal(language, settings, question=question)
         handoff = False
     threshold = settings.answer.min_confidence or decide.threshold

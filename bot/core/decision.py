@@ -95,11 +95,16 @@ class Model:
             raise RuntimeError(f"{WEIGHTS.name} was trained on other features: run `python -m bot train`")
         trees = data["trees"]
         offsets = np.cumsum([0] + [len(t["feature"]) for t in trees[:-1]])
-        def join(key, dtype, shift=False):
-            return np.concatenate([np.asarray(t[key], dtype=dtype) + (np.where(np.asarray(t[key]) >= 0, o, 0) if shift
-                                                                    else 0) for t, o in zip(trees, offsets)])
-        return cls(offsets.astype(np.int64), join("feature", np.int64), join("split", np.float64),
-                   join("left", np.int64, True), join("right", np.int64, True), join("value", np.float64),
+
+        def joined(key: str, dtype) -> np.ndarray:
+            return np.concatenate([np.asarray(t[key], dtype=dtype) for t in trees])
+
+        def children(key: str) -> np.ndarray:  # a tree's node numbers, made global; -1 (a leaf) stays
+            return np.concatenate([np.where(np.asarray(t[key]) >= 0, np.asarray(t[key]) + o, -1)
+                                   for t, o in zip(trees, offsets)])
+
+        return cls(offsets.astype(np.int64), joined("feature", np.int64), joined("split", np.float64),
+                   children("left"), children("right"), joined("value", np.float64),
                    float(data["prior"]), int(data["depth"]), float(data["threshold"]), float(data["margin"]))
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
