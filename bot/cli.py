@@ -104,6 +104,9 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--stores", type=Path, metavar="DIR",
                     help="with --harvest: keep each set's index in DIR/<set> and reuse it next time "
                          "(default: throw-away indexes)")
+    tr.add_argument("--intents", action="store_true",
+                    help="fit the intent model instead, to tests/eval/intents/examples.jsonl and the sets' questions "
+                         "(with --harvest: embed them again first)")
     return p
 
 
@@ -199,11 +202,12 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
     from bot.core.types import Question
 
     assistant = _assistant(settings, auto_index=not args.store, use_llm=not args.no_llm)
-    answer = asyncio.run(assistant.answer(Question(text=args.question, user="cli:local", conversation="cli",
-                                                   platform="cli")))
+    answer = asyncio.run(assistant.reply(Question(text=args.question, user="cli:local", conversation="cli",
+                                                  platform="cli")))
     if args.json:
         print(json.dumps({
             "answer": answer.text,
+            "route": answer.route,
             "grounded": answer.grounded,
             "language": answer.language,
             "generator": answer.generator,
@@ -254,7 +258,7 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
 
     assistant = _assistant(settings, auto_index=not args.store, use_llm=not args.no_llm)
     try:
-        asyncio.run(chat(assistant))
+        asyncio.run(chat(assistant, verbose=args.verbose))
     except KeyboardInterrupt:
         print()
     return 0
@@ -457,6 +461,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "eval":
             return _eval(settings, args)
         if args.command == "train":
+            if args.intents:
+                from bot import training_intents
+                return training_intents.main(settings, harvest_first=args.harvest)
             from bot import training
             return training.main(settings, harvest_first=args.harvest, stores=args.stores)
         if args.command == "interest":

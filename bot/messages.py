@@ -269,7 +269,7 @@ KINDS = {
     "feedback": {"en": ("{n} feedback click", "{n} feedback clicks"), "zh": ("{n}条反馈",) * 2},
     "handoffs": {"en": ("{n} handoff request", "{n} handoff requests"), "zh": ("{n}条转人工请求",) * 2},
 }
-PLATFORMS = {"discord": "Discord", "slack": "Slack", "console": "console"}
+PLATFORMS = {"discord": "Discord", "slack": "Slack", "console": "console", "cli": "command line"}
 
 
 def counted(kind: str, n: int, lang: str) -> str:

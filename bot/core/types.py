@@ -74,6 +74,7 @@ class Answer:
     ref: int | None = None            # the recorded answer's id, for helpful / not helpful buttons
     best: tuple[str, str, float] = ("", "", 0.0)  # the closest document found: path, title, similarity
     unanswered: bool = False          # refused only because no sentence was good enough: an LLM may read on
+    route: str = ""                   # what the message was taken for (bot.core.intents: question, positions, ...)
 
 
 @dataclass(frozen=True)

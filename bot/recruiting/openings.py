@@ -16,7 +16,7 @@ import numpy as np
 from bot.core import text as T
 from bot.core.embeddings import Embedder
 from bot.core.store import Store
-from bot.recruiting.positions import LEVELS, Position, levels_in
+from bot.recruiting.positions import Position, levels_in
 
 # How far above the language pair's relevance floor a question's topic must be to an area name to
 # mean it ("robots" -> robotics and automation), and a background to a record's sentence to fit it.
@@ -39,46 +39,20 @@ _GENERIC = frozenset(T.tokens(
     "opportunities programme programmes program programs list show all new current someone people candidate "
     "candidates looking look for in on at the a an you your we i me my team teams group groups seek seeking offer "
     "offering accept accepting anything related with this year right do does did can could would like get work "
-    "join find some many apply"))
-_ZH_GENERIC = re.compile(r"招聘|招人|招收|在招|招募|聘请|岗位|职位|空缺|职缺|工作|机会|方向|领域|研究|哪些|哪个|什么|有没有|是否|"
+    "join find some many apply moment time today present presently recently soon season semester"))
+_ZH_GENERIC = re.compile(r"招聘|招人|招收|在招|招募|聘请|岗位|职位|空缺|职缺|工作|机会|方向|领域|研究|哪些|哪个|什么|有没有|是否|最近|近期|今年|"
                          r"目前|现在|还有|还在|你们|贵|实验室|相关|方面|开放|人员|人才|请问|可以|需要|一些|列出|所有")
 
 
-# A question about openings: the words that name them, or "open"/"available" next to a kind of offer.
-_OFFER = r"(?:roles?|programmes?|programs?|opportunit(?:y|ies)|summer schools?|camps?)"
-_ASKS_OPENINGS = re.compile(
-    r"\b(?:openings?|positions?|vacanc(?:y|ies)|jobs?|hiring|hire|recruit\w*)\b|\b(?:still|currently) open\b"
-    rf"|\b{_OFFER}\b.{{0,40}}\b(?:open|available)\b|\b(?:open|available)\b.{{0,40}}\b{_OFFER}\b"
-    r"|招聘|招人|招收|在招|招募|岗位|职位|空缺|职缺", re.I)
-# ...unless it asks how to apply or whom to contact: the documents answer that.
-_HOW_TO_APPLY = re.compile(r"\bhow\b.{0,30}\bapply\b|\bapply\b.{0,40}\bhow\b|\bapplication process\b|\bcontact\b|\bwrite to\b|\bemail\b"
-                           r"|如何申请|怎么申请|怎样申请|申请方式|申请流程|联系|邮箱", re.I)
-# ...or whether a level is taken on: "do you have internships?", "do you accept PhD students?", "有博士后吗"
-# (not "what does the lab offer students?", which the documents answer).
-_ANY_LEVEL = "|".join(f"(?:{p.pattern})" for p in LEVELS.values())
-_OFFERS_LEVEL = re.compile(rf"\b(?:have|offer|take|accept|need|want)s?\s+(?:any\s+|open\s+|new\s+)?(?:{_ANY_LEVEL})"
-                           rf"|[有招收要](?:没有)?(?:{_ANY_LEVEL})", re.I)
-_WH = re.compile(r"\b(?:what|which|how|who|whom|where|when|why)\b|什么|怎么|如何|哪|谁|为什么", re.I)
-# A request to match a background: "match me: ...", "/match ...", or "where would I fit?".
+# "match me: ...", "/match ...": a typed command's prefix, not part of the background.
 _MATCH_PREFIX = re.compile(r"^\s*(?:/match\b|match me\b|match\s*(?=[:：])|find my fit\b|帮我匹配|匹配(?=[:：]))\s*[:：]?\s*",
                            re.I)
-_FIT_QUESTION = re.compile(r"\bwhere (?:would|do|could|might|can) (?:i|someone like me)\b.{0,20}\bfit\b"
-                           r"|\bwhich (?:group|team|area|lab|field|position|programme|program)s? (?:would )?(?:fits?|suits?)\b"
-                           r"|适合我|我适合|适合哪|和我的背景", re.I)
 
 
-def asks_for_openings(text: str) -> bool:
-    if _HOW_TO_APPLY.search(text):
-        return False
-    return bool(_ASKS_OPENINGS.search(text) or (_OFFERS_LEVEL.search(text) and not _WH.search(text)))
-
-
-def match_request(text: str) -> str | None:
-    """The background to match when `text` asks for a match, else None."""
+def background_of(text: str) -> tuple[str, bool]:
+    """The background a request to be matched gives, and whether it was typed as a command."""
     m = _MATCH_PREFIX.match(text)
-    if m:
-        return text[m.end():].strip()
-    return text if _FIT_QUESTION.search(text) else None
+    return (text[m.end():].strip(), True) if m else (text, False)
 
 
 @dataclass(frozen=True)
