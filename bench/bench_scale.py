@@ -97,7 +97,7 @@ def build(root: Path, chunks: int) -> dict:
 def child(root: Path) -> dict:
     """In a fresh process: start to first answer, answers, peak RSS; then following a new generation."""
     started = time.perf_counter()
-    from bot.core.assistant import Assistant
+    from bot.orchestrator.assistant import Assistant
     from bot.core.store import Store
     from bot.core.types import Question
 

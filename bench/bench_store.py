@@ -30,7 +30,7 @@ def _pct(values: list[float], p: float) -> float:
 
 
 def measure(settings, embedder, questions) -> dict[str, float]:
-    from bot.core.assistant import Assistant
+    from bot.orchestrator.assistant import Assistant
     from bot.core.ingest import ingest
     from bot.core.store import Store
     from bot.core.types import Question

@@ -120,7 +120,9 @@ def _ingest(settings: Settings, paths: list[Path] | None, *, rebuild: bool = Fal
     from bot.core.embeddings import load_embedder
     from bot.core.ingest import ingest
     from bot.core.store import Store
+    from bot.recruiting import register_records
 
+    register_records()  # position records are read as records, not prose
     embedder = load_embedder(settings.embeddings)
     store = Store(settings, writing=True)
     print(f"embedding model: {embedder.name}; index: {store.location}", file=sys.stderr)
@@ -177,7 +179,7 @@ def _print_report(report) -> None:
 
 def _assistant(settings: Settings, *, auto_index: bool, use_llm: bool = True):
     """Open the assistant; on the configured store, (re)index the knowledge folders first when stale."""
-    from bot.core.assistant import Assistant
+    from bot.orchestrator.assistant import Assistant
     from bot.core.embeddings import load_embedder
     from bot.core.ingest import is_stale
     from bot.core.store import Store

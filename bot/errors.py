@@ -23,3 +23,7 @@ class EmptyIndexError(StoreError):
 
 class EmbeddingError(BotError):
     """No embedding backend could be loaded."""
+
+
+class RecordError(ValueError):
+    """A record file (a position) with a field that cannot be used: the file is skipped and reported."""

@@ -20,7 +20,7 @@ import yaml
 from bot import messages as M
 from bot.core import grounding
 from bot.core import text as T
-from bot.core.assistant import Assistant
+from bot.orchestrator.assistant import Assistant
 from bot.core.compose import LEAD_IN
 from bot.core.conversation import Turn
 from bot.core.types import Answer, Question

@@ -54,7 +54,7 @@ def harvest(settings: Settings, out: Path = DATA, stores: Path | None = None) ->
     """Ask every set's questions of its own index (in `stores`/<set>, kept between runs, or a
     throw-away one) and record each candidate's features and label."""
     from bot.cli import _ingest
-    from bot.core.assistant import Assistant
+    from bot.orchestrator.assistant import Assistant
     from bot.evaluation import _contains, load_questions
 
     rows, labels, question_ids, groups, expected = [], [], [], [], []

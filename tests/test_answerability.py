@@ -11,7 +11,7 @@ import pytest
 
 from bot.core import answerability as A
 from bot.core import figures as F
-from bot.core.assistant import Assistant
+from bot.orchestrator.assistant import Assistant
 from bot.core.store import Store
 from bot.core.types import Question
 from conftest import indexed_kb

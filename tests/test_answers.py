@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from bot.core.assistant import Assistant
+from bot.orchestrator.assistant import Assistant
 from bot.core.store import Store
 from bot.core.types import Question
 from conftest import indexed_kb

@@ -10,7 +10,7 @@ import pytest
 
 from bot import training
 from bot.core import decision as D
-from bot.core.assistant import Assistant
+from bot.orchestrator.assistant import Assistant
 from bot.core.types import Question
 from conftest import ROOT, indexed_kb
 

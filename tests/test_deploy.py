@@ -19,7 +19,7 @@ import yaml
 
 from bot import logs
 from bot.config import Settings, StoreSettings
-from bot.core.assistant import Assistant
+from bot.orchestrator.assistant import Assistant
 from bot.core.store import Store
 from bot.core.types import Question
 from bot.errors import StoreError

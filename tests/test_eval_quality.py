@@ -8,7 +8,7 @@ organisations). Thresholds leave a little room for model noise.
 from __future__ import annotations
 
 from bot import evaluation
-from bot.core.assistant import Assistant
+from bot.orchestrator.assistant import Assistant
 from bot.core.ingest import ingest
 from bot.core.store import Store
 from conftest import ROOT, settings_for

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.assistant import Assistant
+from bot.orchestrator.assistant import Assistant
 from bot.core.embeddings import HashingEmbedder
 from bot.core.ingest import ingest
 from bot.core.store import Store

@@ -9,7 +9,7 @@ import pytest
 
 from bot import evaluation
 from bot.config import ConfigError, LLMSettings
-from bot.core.assistant import Assistant
+from bot.orchestrator.assistant import Assistant
 from bot.core.llm import chat_model
 from bot.core.store import Store
 from bot.core.types import Question

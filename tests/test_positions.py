@@ -8,7 +8,7 @@ import json
 import pytest
 
 from bot import evaluation
-from bot.core.assistant import Assistant
+from bot.orchestrator.assistant import Assistant
 from bot.core.ingest import ingest
 from bot.core.store import Store
 from bot.core.types import Question

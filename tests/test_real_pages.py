@@ -244,7 +244,7 @@ Write to {email} to arrange a visit.
 async def test_a_question_naming_the_owner_finds_the_page_that_never_names_it(tmp_path, embedder):
     """Two groups' contact pages say neither group's name; each folder's default says whose they are.
     The candidate asking about one group gets that group's phone, cited from its page."""
-    from bot.core.assistant import Assistant
+    from bot.orchestrator.assistant import Assistant
     from bot.core.ingest import ingest
     from bot.core.store import Store
     from conftest import settings_for

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.core.assistant import Assistant
+from bot.orchestrator.assistant import Assistant
 from bot.core.embeddings import HashingEmbedder
 from bot.core.ingest import ingest
 from bot.core.store import Store

@@ -7,7 +7,7 @@ import sys
 from typing import TextIO
 
 from bot import messages as M
-from bot.core.assistant import Assistant
+from bot.orchestrator.assistant import Assistant
 from bot.core.types import Answer, Question
 
 COMMANDS = ("/positions", "/match", "/interest", "/forget", "/handoff")  # the platforms' slash commands, typed

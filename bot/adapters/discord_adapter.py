@@ -21,7 +21,7 @@ from bot.adapters.live import LiveMessage
 from bot.core.split import split_text
 from bot.config import DiscordSettings, Settings
 from bot.core import text as T
-from bot.core.assistant import Assistant
+from bot.orchestrator.assistant import Assistant
 from bot.core.types import Answer, Form, Question
 from bot.errors import BotError
 

@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,13 +24,27 @@ from bot.core.text import paragraphs as text_paragraphs
 from bot.core.embeddings import Embedder
 from bot.core.store import Store
 from bot.core.types import Chunk
-from bot.recruiting import positions
-from bot.errors import EmptyIndexError, StoreError
+from bot.errors import EmptyIndexError, RecordError, StoreError
 
 _log = logging.getLogger(__name__)
 
 # Bump when loading/chunking changes, so every file is re-indexed once.
 PIPELINE_VERSION = "8"
+
+# Files that are records rather than prose (position records) are read by the layer that knows them:
+# it registers a reader here (bot.recruiting does when imported), and the record's JSON is stored with
+# the file's chunks. A reader gets (front matter, body, key) and raises RecordError on a bad field.
+RecordReader = Callable[[dict, str, str], str]
+_RECORD_READERS: list[tuple[Callable[[str], bool], RecordReader]] = []
+
+
+def register_record_reader(applies: Callable[[str], bool], read: RecordReader) -> None:
+    if (applies, read) not in _RECORD_READERS:
+        _RECORD_READERS.append((applies, read))
+
+
+def _record(meta: dict, text: str, key: str) -> str:
+    return next((read(meta, text, key) for applies, read in _RECORD_READERS if applies(key)), "")
 
 
 @dataclass
@@ -181,11 +196,11 @@ def ingest(settings: Settings, *, store: Store, embedder: Embedder, paths: list[
                     continue
                 doc, owner = read(path, key, roots)
                 # A position record is used whole or not at all: a bad field skips the file.
-                record = positions.parse(doc.meta, doc.text, key).to_json() if positions.is_record(key) else ""
+                record = _record(doc.meta, doc.text, key)
             except OSError as e:
                 report.failed.append((key, f"cannot read: {e.strerror or e}"))
                 continue
-            except (loaders.LoadError, positions.RecordError) as e:
+            except (loaders.LoadError, RecordError) as e:
                 report.failed.append((key, str(e)))
                 continue
             chunks, contexts, sentences, sentence_texts = _chunks_of(doc, key, doc_hash, settings, record, owner)

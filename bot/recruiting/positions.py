@@ -13,6 +13,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import PurePosixPath
 
+from bot import errors
 from bot.core import text as T
 
 STATUSES = ("open", "closed", "paused")
@@ -32,7 +33,7 @@ LEVELS: dict[str, re.Pattern] = {name: re.compile(pattern, re.I) for name, patte
 )}
 
 
-class RecordError(ValueError):
+class RecordError(errors.RecordError):
     """A position record that cannot be used; names the front-matter field to fix."""
 
     def __init__(self, field: str, why: str):

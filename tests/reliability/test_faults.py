@@ -13,7 +13,7 @@ import time
 from dataclasses import replace
 
 from bot.config import Settings, StoreSettings
-from bot.core.assistant import Assistant
+from bot.orchestrator.assistant import Assistant
 from bot.core.ingest import ingest
 from bot.core.store import Store
 from bot.core.types import Question

@@ -280,11 +280,11 @@ class Assistant:
             return Intent(intents.QUESTION, 0.0)
         if embedder is not self.embedder:
             return intents.model().classify(embedder.embed_queries([text])[0])
-        # Read as it would be searched ("the lab" named), with what it asks, in one batch: the answer
-        # to a question that opens a conversation finds both vectors made.
+        # Embedded in one batch with the query it opens a conversation with ("the lab" named) and what
+        # that asks: the answer to such a question finds its vectors made.
         query = self.search_query(text, [])
-        predicate = answerability.predicate(query)
-        return intents.model().classify(self._embed_queries([query, predicate] if predicate else [query])[0])
+        batch = list(dict.fromkeys(t for t in (text, query, answerability.predicate(query)) if t))
+        return intents.model().classify(self._embed_queries(batch)[0])
 
     def _embedder_for_intents(self) -> Embedder | None:
         """The model the intents were fitted on: the answers' own when it is the same one."""

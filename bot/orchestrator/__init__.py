@@ -1,0 +1,1 @@
+"""The orchestrator: what a message is for, and who answers it (a flow, the records, the documents)."""
