@@ -94,7 +94,8 @@ def _candidates(assistant, text: str, conversation: str) -> list | None:
     from bot.core.compose import candidates
     from bot.core.types import Question
 
-    prepared = assistant._prepare(Question(text=text, user="train", conversation=conversation))
+    question = Question(text=text, user="train", conversation=conversation)
+    prepared = assistant._prepare(question, assistant.intent_of(question))
     if not isinstance(prepared, tuple):
         return None
     text, language, history, _ = prepared

@@ -69,14 +69,21 @@ class Retriever:
         s = self.settings
         qvec = self.embedder.embed_queries([query])[0] if vector is None else vector
         dense = self.store.query(qvec, s.candidates)
-        lexical = self.lexical.search(T.tokens(query), s.candidates)
+        words = T.tokens(query)
+        lexical = self.lexical.search(words, s.candidates)
+        # Words in the other script than the question's ("Denolle 课题组…", "the 之江 campus") get a
+        # ranking of their own: among the question's many own-script words they count for little, yet
+        # they are what finds the other language's pages about the same names.
+        other = [w for w in words if bool(T.CJK_RUN.match(w)) != (language == "zh")]
+        lexical_other = self.lexical.search(other, s.candidates) if other and len(other) < len(words) else []
         by_sentence = self.store.query_sentences([qvec] if predicate is None else [qvec, predicate], s.candidates)
 
         chunks: dict[str, Chunk] = {c.id: c for c, _ in dense}
-        unseen = list(dict.fromkeys(cid for cid, _ in lexical + by_sentence if cid not in chunks))
+        unseen = list(dict.fromkeys(cid for cid, _ in lexical + lexical_other + by_sentence if cid not in chunks))
         if unseen:  # lexical-only and sentence-only hits, read in one request
             chunks.update(self.store.chunks(unseen))
         lexical = [(cid, score) for cid, score in lexical if cid in chunks]  # (gone: a replaced generation's)
+        lexical_other = [(cid, score) for cid, score in lexical_other if cid in chunks]
         lang = {cid: T.language(c.text) for cid, c in chunks.items()}
         floor = {cid: self.floor(language, lang[cid]) for cid in chunks}
         similarity = {c.id: sim for c, sim in dense}
@@ -90,7 +97,7 @@ class Retriever:
         sentence_ids = [cid for cid, sim in sorted((p for p in by_sentence if p[0] in chunks),
                                                     key=lambda p: floor[p[0]] - p[1])]
         fused: dict[str, float] = {}
-        for ranking in (dense_ids, [cid for cid, _ in lexical], sentence_ids):
+        for ranking in (dense_ids, [cid for cid, _ in lexical], [cid for cid, _ in lexical_other], sentence_ids):
             for rank, cid in enumerate(ranking):
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (s.rrf_k + rank + 1)
 
@@ -102,7 +109,8 @@ class Retriever:
                 ranked.append(cid)
         # Passages holding the very nearest sentences, and the best word matches, join too: in long
         # articles the one sentence that answers is what matters, not the passage around it.
-        for cid in sentence_ids[:_SENTENCE_HITS] + [cid for cid, _ in lexical[:_LEXICAL_HITS]]:
+        word_matches = [cid for cid, _ in lexical[:_LEXICAL_HITS] + lexical_other[:_LEXICAL_HITS]]
+        for cid in sentence_ids[:_SENTENCE_HITS] + word_matches:
             if cid not in ranked and cid in similarity:
                 ranked.append(cid)
         hits = tuple(Hit(chunks[cid], fused[cid], similarity[cid], floor[cid]) for cid in ranked)
