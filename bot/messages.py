@@ -6,6 +6,8 @@ English and a Chinese text; `say(key, lang, **values)` picks one.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 _TEXTS: dict[str, dict[str, str]] = {
     "refusal": {
         "en": "I couldn't find an answer to that in {lab}'s documents, and I won't guess. "
@@ -303,6 +305,47 @@ def framing_pattern():
     alternatives = [re.escape(t).replace(re.escape("{lab}"), ".+?").replace(re.escape("{contact}"), ".+?")
                     for k in keys for t in _TEXTS[k].values() if t]
     return re.compile(r"^(?:" + "|".join(alternatives) + r")$")
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command the platforms offer (a slash command on Discord and Slack, typed in the console)."""
+
+    name: str
+    description: dict[str, str]                              # per language
+    options: tuple[tuple[str, dict[str, str]], ...] = ()     # (name, description per language)
+    slack: bool = True                                       # also a Slack slash command (deploy/slack-manifest.yml)
+    # "question": its text is a question; "command": the core's (Question.command); "shortcut": a stock
+    # question (SHORTCUT_QUESTIONS); "help": the help text.
+    kind: str = "command"
+
+
+# The one list of commands: Discord registers them (with the Chinese descriptions for Chinese clients),
+# Slack's manifest lists those marked for it, the console accepts them typed.
+COMMANDS = (
+    Command("ask", {"en": "Ask about research areas, positions, campus, funding, partners or applying",
+                    "zh": "询问研究方向、岗位、园区、经费、合作伙伴或申请方式"},
+            (("question", {"en": "Your question, in English or Chinese", "zh": "您的问题（中文或英文）"}),), kind="question"),
+    Command("positions", {"en": "Open positions and programmes, with how to apply", "zh": "开放的岗位与项目，以及申请方式"},
+            (("area", {"en": "Only this research area, e.g. robotics", "zh": "只看这个研究方向，例如机器人"}),
+             ("level", {"en": "Only this level, e.g. postdoc", "zh": "只看这个层级，例如博士后"}))),
+    Command("match", {"en": "Which openings fit your research background?", "zh": "哪些岗位适合您的研究背景？"},
+            (("background", {"en": "Your research background, or paste a CV summary",
+                             "zh": "您的研究背景，或粘贴简历摘要"}),)),
+    Command("interest", {"en": "Register your interest; the recruitment team will contact you (asks your consent first)",
+                         "zh": "登记求职意向，招聘团队会与您联系（先征得您的同意）"}),
+    Command("handoff", {"en": "Pass this conversation to a person on the recruitment team",
+                        "zh": "把这段对话转给招聘团队的工作人员"}),
+    Command("forget", {"en": "Delete everything the bot keeps about you", "zh": "删除机器人保存的关于您的全部信息"}),
+    Command("about", {"en": "What the lab is, who founded it, where it is", "zh": "实验室是什么、由谁创立、在哪里"},
+            slack=False, kind="shortcut"),
+    Command("apply", {"en": "How to apply, and whom to contact", "zh": "如何申请、联系谁"}, slack=False, kind="shortcut"),
+    Command("help", {"en": "What this bot can answer", "zh": "这个机器人能回答什么"}, slack=False, kind="help"),
+)
+
+
+def command(name: str) -> Command:
+    return next(c for c in COMMANDS if c.name == name)
 
 
 def say(key: str, lang: str, **values: object) -> str:

@@ -79,6 +79,6 @@ def test_chat_console_conversation(tmp_path):
     result = run_cli("chat", cwd=project,
                      stdin="/help\nDoes the institute hire marine biologists?\nwhere do applications go?\n/quit\n")
     assert result.returncode == 0, result.stderr
-    assert "Type /help for help" in result.stdout
+    assert "Ask in your own words, or type a command" in result.stdout and "/forget  Delete everything" in result.stdout
     assert "marine biologists" in result.stdout and "Sources:" in result.stdout and "[1] Hiring — kb/hiring.md" in result.stdout
     assert "jobs@reef.example" in result.stdout

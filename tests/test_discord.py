@@ -132,6 +132,10 @@ async def test_slash_commands_are_registered_on_start(fake, kb_assistant):
     assert [(o["name"], o["required"]) for o in positions["options"]] == [("area", False), ("level", False)]
     ask = next(c for c in put.body if c["name"] == "ask")
     assert ask["options"][0]["name"] == "question" and ask["options"][0]["required"]
+    # Described from the one command registry, in Chinese for Chinese clients.
+    assert positions["description"] == "Open positions and programmes, with how to apply"
+    assert positions["description_localizations"]["zh-CN"] == "开放的岗位与项目，以及申请方式"
+    assert ask["options"][0]["description_localizations"]["zh-TW"] == "您的问题（中文或英文）"
 
 
 async def test_rate_limit_answers_politely_and_only_once_over(fake, kb_assistant):

@@ -94,3 +94,18 @@ def test_the_training_script_reproduces_the_shipped_model():
     shipped = json.loads(intents.MODEL.read_text(encoding="utf-8"))
     trained = json.loads(json.dumps(training_intents.fit(ROOT / training_intents.DATA), ensure_ascii=False))
     assert trained == shipped
+
+
+async def test_the_console_takes_the_registrys_commands(kb_assistant):
+    import io
+
+    from bot.adapters.console import chat
+
+    out = io.StringIO()
+    lines = "/ask How big is the campus?\n/about\n/help\n"
+    await chat(fresh_assistant(kb_assistant), stdin=io.StringIO(lines), stdout=out, verbose=True)
+    text = out.getvalue()
+    assert "/positions [area] [level]  Open positions and programmes, with how to apply" in text  # the command list
+    assert "hectares" in text and "(route: question)" in text
+    assert "Zhejiang University" in text  # /about: what the lab is, who founded it
+    assert "(route: smalltalk)" in text  # /help

@@ -274,6 +274,10 @@ def test_app_manifest_subscribes_to_what_the_adapter_handles():
     assert {"app_mention", "message.im", "message.channels"} <= events
     assert {"app_mentions:read", "chat:write", "commands", "im:history", "channels:history"} <= scopes
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == list(slack_adapter.COMMANDS)
+    # The descriptions are the command registry's (bot.messages.COMMANDS), which Discord and the console show too.
+    from bot import messages
+    assert {c["command"]: c["description"] for c in manifest["features"]["slash_commands"]} == {
+        f"/{c.name}": c.description["en"] for c in messages.COMMANDS if c.slack}
     assert manifest["settings"]["interactivity"]["is_enabled"]
     assert manifest["features"]["app_home"]["messages_tab_enabled"]
 

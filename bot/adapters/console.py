@@ -10,7 +10,6 @@ from bot import messages as M
 from bot.orchestrator.assistant import Assistant
 from bot.core.types import Answer, Question
 
-COMMANDS = ("/positions", "/match", "/interest", "/forget", "/handoff")  # the platforms' slash commands, typed
 
 
 def render(answer: Answer) -> str:
@@ -27,12 +26,15 @@ def render(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def question_for(text: str, offered: tuple) -> Question:
-    """A typed line as the core reads it: a slash command, the number of an offered choice, or text.
-    (Forms are asked one field a message by the core, so the console needs nothing more.)"""
-    command, _, rest = text.partition(" ")
-    if command in COMMANDS:
-        return Question(text=rest, user="console:local", conversation="console", command=command[1:])
+def question_for(text: str, offered: tuple, lab: str = "") -> Question:
+    """A typed line as the core reads it: a command (bot.messages.COMMANDS), the number of an offered
+    choice, or text. (Forms are asked one field a message by the core, so the console needs nothing more.)"""
+    name, _, rest = text.partition(" ")
+    kind = next((c.kind for c in M.COMMANDS if f"/{c.name}" == name), "")
+    if kind == "command":
+        return Question(text=rest, user="console:local", conversation="console", command=name[1:])
+    if kind in ("question", "shortcut", "help"):
+        text = {"question": rest, "help": "help"}.get(kind) or M.shortcut_question(name[1:], "en", lab)
     if text.isdigit() and 1 <= int(text) <= len(offered):
         return Question(text="", user="console:local", conversation="console", choice=offered[int(text) - 1].id)
     return Question(text=text, user="console:local", conversation="console")
@@ -43,9 +45,9 @@ async def chat(assistant: Assistant, *, stdin: TextIO = sys.stdin, stdout: TextI
     """`verbose`: each answer says what the message was taken for (its route)."""
     lab = assistant.settings.lab
     print(M.say("help", "en", lab=lab.name, contact=lab.contact_email), file=stdout)
-    print("Type /help for help, /positions [area] for openings, /match <your background> for where you fit, "
-          "/interest to register your interest, /handoff to reach a person, /forget to delete what the bot "
-          "keeps about you, /quit to leave.\n", file=stdout)
+    commands = "\n".join(f"  /{c.name}{''.join(f' [{o}]' for o, _ in c.options)}  {c.description['en']}"
+                         for c in M.COMMANDS)
+    print(f"Ask in your own words, or type a command:\n{commands}\n  /quit  leave\n", file=stdout)
     offered: tuple = ()
     while True:
         print("you> ", end="", file=stdout, flush=True)
@@ -58,9 +60,7 @@ async def chat(assistant: Assistant, *, stdin: TextIO = sys.stdin, stdout: TextI
             return
         if not text:
             continue
-        if text == "/help":
-            text = "help"
-        answer = await assistant.reply(question_for(text, offered))  # failures are apologies, never tracebacks
+        answer = await assistant.reply(question_for(text, offered, lab.name))  # failures are apologies, never tracebacks
         offered = answer.choices
         route = f"  (route: {answer.route})" if verbose and answer.route else ""
         print(f"\nbot> {render(answer)}{route}\n", file=stdout, flush=True)

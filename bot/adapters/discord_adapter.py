@@ -104,6 +104,17 @@ def conversation_key(channel: object, user_id: int, *, in_server: bool) -> str:
     return f"discord:channel:{channel.id}:{user_id}"
 
 
+class _Chinese(app_commands.Translator):
+    """The commands' Chinese descriptions (bot.messages.COMMANDS) for Discord clients set to Chinese."""
+
+    _LOCALES = (discord.Locale.chinese, discord.Locale.taiwan_chinese)
+    _ZH = {text["en"]: text["zh"] for c in M.COMMANDS for text in (c.description, *(d for _, d in c.options))}
+
+    async def translate(self, string: app_commands.locale_str, locale: discord.Locale,
+                        context: app_commands.TranslationContext) -> str | None:
+        return self._ZH.get(string.message) if locale in self._LOCALES else None
+
+
 class DiscordBot(discord.Client):
     def __init__(self, assistant: Assistant, settings: Settings, **options):
         # Replies notify the candidate; nothing quoted from a document can ping anyone.
@@ -120,6 +131,7 @@ class DiscordBot(discord.Client):
     # --- start-up -------------------------------------------------------------------------
 
     async def setup_hook(self) -> None:
+        await self.tree.set_translator(_Chinese())
         guilds = [discord.Object(int(g)) for g in self.config.command_guilds]
         for guild in guilds:  # registered in these servers at once (global ones take up to an hour)
             self.tree.copy_global_to(guild=guild)
@@ -132,31 +144,31 @@ class DiscordBot(discord.Client):
         _log.info("connected to Discord as %s (%s)", self.user, self.user.id if self.user else "?")
 
     def _add_commands(self) -> None:
-        @self.tree.command(name="ask", description="Ask a question about the lab and its open positions")
-        @app_commands.describe(question="Your question, in English or Chinese")
+        """The commands of bot.messages.COMMANDS, described in the client's language (_Chinese)."""
+        def described(name: str):
+            spec = M.command(name)
+            command = self.tree.command(name=name, description=spec.description["en"])
+            options = {option: text["en"] for option, text in spec.options}
+            return (lambda fn: command(app_commands.describe(**options)(fn))) if options else command
+
+        @described("ask")
         async def ask(interaction: discord.Interaction, question: str) -> None:
             await self._answer_interaction(interaction, question)
 
-        @self.tree.command(name="positions", description="Open positions and programmes, with how to apply")
-        @app_commands.describe(area="Only this research area, e.g. robotics", level="Only this level, e.g. postdoc")
+        @described("positions")
         async def positions(interaction: discord.Interaction, area: str = "", level: str = "") -> None:
             await self._answer_interaction(interaction, f"{area} {level}".strip(), command="positions")
 
-        @self.tree.command(name="match", description="Which openings fit your background?")
-        @app_commands.describe(background="Your research background, or paste a CV summary")
+        @described("match")
         async def match(interaction: discord.Interaction, background: str) -> None:
             await self._answer_interaction(interaction, background, command="match")
 
-        for name, description in (("about", "What the lab is, who founded it, where it is"),
-                                   ("apply", "How to apply, and whom to contact")):
-            self.tree.command(name=name, description=description)(self._shortcut(name))
+        for name in ("about", "apply"):
+            described(name)(self._shortcut(name))
+        for name in ("interest", "handoff", "forget"):
+            described(name)(self._flow_command(name))
 
-        for name, description in (("interest", "Register your interest: the recruitment team will contact you"),
-                                   ("handoff", "Pass this conversation to a person on the recruitment team"),
-                                   ("forget", "Delete everything the bot keeps about you")):
-            self.tree.command(name=name, description=description)(self._flow_command(name))
-
-        @self.tree.command(name="help", description="What this bot can answer")
+        @described("help")
         async def help_(interaction: discord.Interaction) -> None:
             await self._answer_interaction(interaction, "help")
 

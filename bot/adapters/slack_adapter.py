@@ -40,7 +40,7 @@ _MENTION = re.compile(r"<@[UW][A-Z0-9]+>")
 _FEEDBACK = re.compile(r"^feedback_(helpful|unhelpful)$")
 _CHOICE = re.compile(r"^choice_")
 _FORM = re.compile(r"^form:")
-COMMANDS = ("/ask", "/positions", "/match", "/interest", "/handoff", "/forget")
+COMMANDS = tuple(f"/{c.name}" for c in M.COMMANDS if c.slack)  # as deploy/slack-manifest.yml lists them
 
 
 # --- rendering -----------------------------------------------------------------------------

@@ -55,7 +55,7 @@ _LLM_DOCUMENTS = 4  # documents the LLM reads at most (beyond those the extracti
 _MEMO = 64  # question vectors kept: the intent's vector is the search's too
 # Commands typed as text are exact, like the platforms' slash commands.
 _TYPED_COMMANDS = {"/new": "reset", "/reset": "reset", "/help": "greeting", "/start": "greeting",
-                   "/interest": "interest", "/forget": "forget", "/handoff": "handoff"}
+                   **{f"/{name}": name for name in intents.FLOWS}}
 
 Partial = Callable[[str], None]  # receives the text generated so far (streaming)
 
