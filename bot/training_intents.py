@@ -90,12 +90,6 @@ def _model(fitted, embedder: str, threshold: float) -> intents.IntentModel:
                          lr.coef_.astype(np.float32), lr.intercept_.astype(np.float32), threshold)
 
 
-def _decide(p: np.ndarray, labels: tuple[str, ...], threshold: float) -> np.ndarray:
-    best = p.argmax(axis=1)
-    names = np.array(labels)[best]
-    return np.where((names != intents.QUESTION) & (p.max(axis=1) < threshold), intents.QUESTION, names)
-
-
 def _threshold(x: np.ndarray, y: np.ndarray) -> float:
     """The threshold of the lowest cost in repeated 5-fold cross-validation (the lowest of equals)."""
     from sklearn.model_selection import RepeatedStratifiedKFold
@@ -108,7 +102,7 @@ def _threshold(x: np.ndarray, y: np.ndarray) -> float:
         mean, scale, lr = _fit(x[train], y[train])
         p = lr.predict_proba((x[test] - mean) / scale)
         for i, t in enumerate(THRESHOLDS):
-            wrong = route(_decide(p, labels, t)) != route(y[test])
+            wrong = route(intents.decide(p, labels, t)) != route(y[test])
             cost[i] += QUESTION_COST * (wrong & question[test]).sum() + (wrong & ~question[test]).sum()
     return float(THRESHOLDS[int(cost.argmin())])
 
@@ -129,7 +123,7 @@ def fit(data: Path) -> dict:
     x, y, heldout, embedder = d["x"].astype(np.float64), d["intent"].astype(str), d["heldout"], str(d["embedder"])
     threshold = _threshold(x[~heldout], y[~heldout])
     train_model = _model(_fit(x[~heldout], y[~heldout]), embedder, threshold)
-    predicted = _decide(train_model.probabilities(x[heldout].astype(np.float32)), train_model.labels, threshold)
+    predicted = intents.decide(train_model.probabilities(x[heldout].astype(np.float32)), train_model.labels, threshold)
     route = np.vectorize(lambda n: intents.Intent(n).route)
     shipped = _model(_fit(x, y), embedder, threshold)
     return {"about": "python -m bot train --intents; bot/training_intents.py", "embedder": embedder,

@@ -61,10 +61,14 @@ class IntentModel:
 
     def classify(self, vector: np.ndarray) -> Intent:
         p = self.probabilities(vector)[0]
-        best = int(p.argmax())
-        if self.labels[best] != QUESTION and p[best] < self.threshold:
-            return Intent(QUESTION, float(p[self.labels.index(QUESTION)]))
-        return Intent(self.labels[best], float(p[best]))
+        [name] = decide(p[None], self.labels, self.threshold)
+        return Intent(str(name), float(p[self.labels.index(name)]))
+
+
+def decide(p: np.ndarray, labels: tuple[str, ...], threshold: float) -> np.ndarray:
+    """Per row of probabilities, the most probable label; a request under `threshold` is a question."""
+    names = np.array(labels)[p.argmax(axis=1)]
+    return np.where((names != QUESTION) & (p.max(axis=1) < threshold), QUESTION, names)
 
 
 @functools.cache
