@@ -199,6 +199,14 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Done: I deleted {what}, and our conversation is forgotten. Nothing else about you is kept.",
         "zh": "已完成：删除了{what}，我们的对话也已清除。不再保留您的其他信息。",
     },
+    "forget_confirm": {
+        "en": "Shall I delete everything I keep about you: your interest registrations, the answers you got and "
+              "your feedback on them, your handoff requests, and our conversation?",
+        "zh": "要删除我保存的关于您的全部信息吗？包括意向登记、您收到的回答及反馈、转人工请求，以及我们的对话。",
+    },
+    "forget_yes": {"en": "Yes, delete it", "zh": "删除"},
+    "forget_no": {"en": "No, keep it", "zh": "不删除"},
+    "forget_declined": {"en": "OK, nothing was deleted.", "zh": "好的，没有删除任何信息。"},
     "forgotten_none": {
         "en": "I had nothing stored about you except our conversation, which is now forgotten.",
         "zh": "除了我们的对话之外，没有保存您的任何信息；对话也已清除。",

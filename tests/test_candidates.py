@@ -100,7 +100,10 @@ async def test_forget_me_deletes_entries_feedback_answers_and_the_conversation(k
         await assistant.reply(Question(text, **other))
     assert len(assistant.records.interest()) == 3 and assistant.memory.recent("discord:dm:42")
 
-    reply = await assistant.reply(Question("forget me", **user))
+    asked = await assistant.reply(Question("forget me", **user))  # typed, not a command: asked first
+    assert "Shall I delete everything I keep about you" in asked.text and len(assistant.records.interest()) == 3
+    assert [c.id for c in asked.choices] == ["forget_yes", "forget_no"]
+    reply = await assistant.reply(Question("yes", **user))
     assert reply.text.startswith("Done: I deleted 2 interest registrations, 1 feedback click, 1 recorded answer")
     assert [e["name"] for e in assistant.records.interest()] == ["Alan Turing"]
     assert assistant.records.feedback() == []
@@ -114,8 +117,11 @@ async def test_forget_me_deletes_entries_feedback_answers_and_the_conversation(k
     rows = list(csv.DictReader(export.open(encoding="utf-8")))
     assert [r["email"] for r in rows] == ["alan@example.org"]
     assert "grace" not in export.read_text(encoding="utf-8").lower()
-    again = await assistant.reply(Question("删除我的信息", **user))
-    assert "除了我们的对话之外，没有保存您的任何信息" in again.text
+    again = await assistant.reply(Question("", command="forget", **user))  # the command deletes at once
+    assert "I had nothing stored about you" in again.text
+    await assistant.reply(Question("删除我的信息", **user))
+    kept = await assistant.reply(Question("不删除", **user))
+    assert kept.text == "好的，没有删除任何信息。"
 
 
 def test_recruiters_list_export_and_forget_from_the_command_line(tmp_path):

@@ -76,7 +76,9 @@ async def test_interest_and_forget_me_by_direct_message(fake, kb_assistant):
         for text in ("我想申请", "同意", "张三", "zs@example.cn", "机器人", "跳过"):  # typed, a field a message
             [reply] = await ask_and_wait(fake, fake.message(text, **dm), channel=DM_CHANNEL_ID)
         assert "谢谢，张三" in reply.body["content"] and len(assistant.records.interest()) == 1
-        [gone] = await ask_and_wait(fake, fake.message("删除我的信息", **dm), channel=DM_CHANNEL_ID)
+        [asked] = await ask_and_wait(fake, fake.message("删除我的信息", **dm), channel=DM_CHANNEL_ID)
+        assert "要删除我保存的关于您的全部信息吗" in asked.body["content"] and len(assistant.records.interest()) == 1
+        [gone] = await ask_and_wait(fake, fake.message("删除", **dm), channel=DM_CHANNEL_ID)
     assert gone.body["content"].startswith("已完成：删除了1条意向登记")
     assert assistant.records.interest() == []
 

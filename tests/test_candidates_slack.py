@@ -78,12 +78,11 @@ async def test_forget_me_by_direct_message_in_chinese_and_english(slack, kb_assi
             await bot.event(message(text))
             await slack.wait_for(lambda: len(slack.posted()) >= n)
         assert len(assistant.records.interest()) == 1
-        await bot.event(message("删除我的信息"))
-        await slack.wait_for(lambda: len(slack.posted()) >= 7)
-        await bot.event(message("forget me"))
-        await slack.wait_for(lambda: len(slack.posted()) >= 8)
-    assert section_text(slack.posted()[6]).startswith("已完成：删除了1条意向登记")
-    assert section_text(slack.posted()[7]).startswith("I had nothing stored about you")
+        for n, text in enumerate(("删除我的信息", "是", "forget me", "yes"), 7):
+            await bot.event(message(text))
+            await slack.wait_for(lambda: len(slack.posted()) >= n)
+    assert section_text(slack.posted()[7]).startswith("已完成：删除了1条意向登记")
+    assert section_text(slack.posted()[9]).startswith("I had nothing stored about you")
     assert assistant.records.interest() == []
 
 

@@ -130,7 +130,7 @@ async def test_no_personal_data_or_secret_in_any_log_line(kb_assistant, smtp, mo
         assistant = fresh_assistant(kb_assistant, handoff=handoff_settings(controller.port, discord_channel="123"))
         for text in ("I'm interested", "yes", "Zqxcanary Wuvname", "zqx.canary@example.org", "robotics",
                      "call me on +86 138 0013 8000", "My name is Zqxcanary Wuvname, how big is the campus?",
-                     "talk to a person", "yes", "forget me"):
+                     "talk to a person", "yes", "forget me", "yes"):
             await assistant.reply(Question(text, **DISCORD))
         logging.getLogger("bot.test").warning("candidate %s <%s> wrote", "Zqxcanary Wuvname", "zqx.canary@example.org")
     finally:

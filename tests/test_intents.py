@@ -50,7 +50,7 @@ def test_a_slash_command_is_exact(kb_assistant):
 
 @pytest.mark.parametrize("text, expected", [
     ("Could you write down my details so the recruiters know I'm interested?", "Before you register"),
-    ("Please wipe all the information you saved about me", "nothing stored about you"),
+    ("Please wipe all the information you saved about me", "Shall I delete everything I keep about you"),
     ("Is there a real recruiter I could speak with?", "recruitment team"),
 ])
 async def test_a_natural_request_starts_its_conversation(kb_assistant, text, expected):
@@ -67,6 +67,8 @@ async def test_in_a_form_the_typed_value_comes_first(kb_assistant):
     assert "email" in answer.text.lower(), answer.text
     answer = await assistant.reply(Question("Please delete everything you have about me", user="u2",
                                             conversation="c2"))
+    assert "Shall I delete everything" in answer.text, answer.text
+    answer = await assistant.reply(Question("yes", user="u2", conversation="c2"))
     assert "forgotten" in answer.text, answer.text
 
 

@@ -54,14 +54,14 @@ class Flows:
         text = " ".join(T.printable(question.text).split())
         language = language if text else (question.language or "en")
         if question.command in FLOWS:
-            return await self._start(question.command, question, text, language)
+            return await self._start(Intent(question.command, exact=True), question, text, language)
         flow = await self._flow(question.user)
         if question.values is not None:
             return await self._submitted(question, flow)
         if flow is None:
             if question.choice:
                 return notice(M.say("flow_expired", language), language)
-            return await self._start(intent.name, question, text, language)
+            return await self._start(intent, question, text, language)
         lang = flow["lang"]
         choice = question.choice or self._typed_choice(text, flow)
         if flow["step"] == "consent":
@@ -89,6 +89,12 @@ class Flows:
             leaves = intent.name in ("forget", "handoff") and intent.confidence >= SURE
             if text and not question.choice and not leaves:
                 return None if flow.get("modal") else await self._next_field(question, flow, text)
+        elif flow["step"] == "forget":
+            if choice in ("forget_yes", "forget_no"):
+                await self._end(question.user)
+                if choice == "forget_yes":
+                    return await self._forget(question, lang)
+                return notice(M.say("forget_declined", lang), lang)
         elif flow["step"] == "handoff":
             if choice == "handoff_yes":
                 await self._end(question.user)
@@ -99,11 +105,17 @@ class Flows:
         if question.choice:  # a button of an earlier step
             return notice(M.say("flow_expired", lang), lang)
         await self._end(question.user)  # anything else leaves the flow: a question, or another flow
-        return await self._start(intent.name, question, text, language)
+        return await self._start(intent, question, text, language)
 
-    async def _start(self, name: str, question: Question, text: str, language: str) -> Answer | None:
-        if name == "forget":
+    async def _start(self, intent: Intent, question: Question, text: str, language: str) -> Answer | None:
+        name = intent.name
+        if name == "forget" and intent.exact:
             return await self._forget(question, language)
+        if name == "forget":  # read by the model: deleting is asked first, a misreading costs nothing
+            await self._save_flow(question.user, {"flow": "forget", "step": "forget", "lang": language})
+            return notice(M.say("forget_confirm", language), language, choices=(
+                Choice("forget_yes", M.say("forget_yes", language), "danger"),
+                Choice("forget_no", M.say("forget_no", language))))
         if name == "interest":
             return await self._ask_consent(question, language)
         if name == "handoff":
@@ -255,10 +267,13 @@ class Flows:
     @staticmethod
     def _typed_choice(text: str, flow: dict) -> str:
         """A yes or no typed instead of clicked."""
-        prefix = {"consent": "consent", "handoff": "handoff"}.get(flow["step"])
-        if prefix and _YES.match(text):
+        prefix = {"consent": "consent", "handoff": "handoff", "forget": "forget"}.get(flow["step"])
+        if not prefix:
+            return ""
+        typed = text.casefold()  # a button's own text typed counts as clicking it
+        if _YES.match(text) or typed == M.say(f"{prefix}_yes", flow["lang"]).casefold():
             return f"{prefix}_yes"
-        if prefix and (_NO.match(text) or _CANCEL.match(text)):
+        if _NO.match(text) or _CANCEL.match(text) or typed == M.say(f"{prefix}_no", flow["lang"]).casefold():
             return f"{prefix}_no"
         return ""
 

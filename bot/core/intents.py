@@ -30,7 +30,8 @@ SURE = 0.9
 @dataclass(frozen=True)
 class Intent:
     name: str                  # a label of the model (question, positions, match, interest, ...)
-    confidence: float = 1.0    # the model's probability for it (1.0 for a slash command)
+    confidence: float = 1.0    # the model's probability for it
+    exact: bool = False        # a command, not the model's reading
 
     @property
     def route(self) -> str:

@@ -271,10 +271,10 @@ class Assistant:
         """A slash command as given; else what the intent model reads in the message (a question
         when it is unsure, or when no model can load)."""
         if question.command:
-            return Intent(question.command)
+            return Intent(question.command, exact=True)
         text, _ = self._cleaned(question)
         if text.lower() in _TYPED_COMMANDS:
-            return Intent(_TYPED_COMMANDS[text.lower()])
+            return Intent(_TYPED_COMMANDS[text.lower()], exact=True)
         embedder = self._embedder_for_intents()
         if not text or embedder is None:
             return Intent(intents.QUESTION, 0.0)
