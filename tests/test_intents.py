@@ -74,13 +74,15 @@ async def test_in_a_form_the_typed_value_comes_first(kb_assistant):
 
 def test_ask_json_shows_the_route(tmp_path):
     (tmp_path / "kb").mkdir()
-    (tmp_path / "kb" / "apply.md").write_text("# Applying\n\nApplications go to jobs@lab.example with a CV.\n",
+    (tmp_path / "kb" / "apply.md").write_text("# How to apply\n\nSend your application to jobs@lab.example with a CV and two references.\n",
                                               encoding="utf-8")
     (tmp_path / "config.toml").write_text('[knowledge]\npaths = ["kb"]\n', encoding="utf-8")
-    for text, route in (("Can I talk to an actual recruiter?", "handoff"), ("Where do applications go?", "question")):
+    for text, route, said in (("Can I talk to an actual recruiter?", "handoff", "recruitment team"),
+                              ("Which email address do I send my application to?", "question", "jobs@lab.example")):
         out = run_cli("ask", "--json", text, cwd=tmp_path)
         assert out.returncode == 0, out.stderr
-        assert json.loads(out.stdout)["route"] == route, out.stdout
+        answer = json.loads(out.stdout)
+        assert answer["route"] == route and said in answer["answer"], out.stdout
 
 
 def test_the_held_out_split_is_routed_right():

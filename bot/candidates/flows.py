@@ -53,8 +53,8 @@ class Flows:
     async def reply(self, question: Question, language: str, intent: Intent) -> Answer | None:
         text = " ".join(T.printable(question.text).split())
         language = language if text else (question.language or "en")
-        if question.command in FLOWS:
-            return await self._start(Intent(question.command, exact=True), question, text, language)
+        if question.command in FLOWS:  # its intent is the command, exact
+            return await self._start(intent, question, text, language)
         flow = await self._flow(question.user)
         if question.values is not None:
             return await self._submitted(question, flow)
@@ -267,8 +267,8 @@ class Flows:
     @staticmethod
     def _typed_choice(text: str, flow: dict) -> str:
         """A yes or no typed instead of clicked."""
-        prefix = {"consent": "consent", "handoff": "handoff", "forget": "forget"}.get(flow["step"])
-        if not prefix:
+        prefix = flow["step"]
+        if prefix not in ("consent", "handoff", "forget"):
             return ""
         typed = text.casefold()  # a button's own text typed counts as clicking it
         if _YES.match(text) or typed == M.say(f"{prefix}_yes", flow["lang"]).casefold():
