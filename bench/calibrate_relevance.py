@@ -24,7 +24,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 def main() -> None:
     from bot import config, evaluation
-    from bot.core import text as T
+    from bot.core import nlp
     from bot.core.embeddings import load_embedder
     from bot.core.ingest import ingest
     from bot.core.store import Store
@@ -45,9 +45,9 @@ def main() -> None:
                 if q.history:
                     continue
                 qv = embedder.embed_queries([q.question])[0]
-                ql = T.language(q.question)
+                ql = nlp.language(q.question)
                 for pl in ("en", "zh"):
-                    mine = [c for c in chunks if T.language(c.text) == pl]
+                    mine = [c for c in chunks if nlp.language(c.text) == pl]
                     if q.expect == "answer":
                         mine = [c for c in mine if PurePosixPath(c.path).name in q.documents]
                         label = "answerable"

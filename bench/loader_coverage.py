@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402
 
 from bot.core import formats, loaders, markup  # noqa: E402
-from bot.core import text as T  # noqa: E402
+from bot.core import nlp  # noqa: E402
 from bot.core.ingest import discover  # noqa: E402
 
 LEFTOVERS = ("{%", "{{", "[comment]:", "&amp;", "&nbsp;")
@@ -63,7 +63,7 @@ def _phrases(node) -> list[str]:
         return [p for v in node.values() for p in _phrases(v)]
     if isinstance(node, list):
         return [p for v in node for p in _phrases(v)]
-    return [node] if isinstance(node, str) and (" " in node.strip() or T.CJK_RUN.search(node)) else []
+    return [node] if isinstance(node, str) and (" " in node.strip() or nlp.CJK_RUN.search(node)) else []
 
 
 def measure(path: Path) -> dict:
@@ -74,8 +74,8 @@ def measure(path: Path) -> dict:
         return {"file": path.name, "words": 0.0, "facts": 0.0, "n_facts": 0, "lost": [], "leftovers": [],
                 "error": str(e)}
     loaded = f"{doc.title}\n{doc.text}"
-    have = set(T.tokens(loaded))
-    words = set(T.tokens(seen))
+    have = set(nlp.tokens(loaded))
+    words = set(nlp.tokens(seen))
     kept = {formats.normalised(f) for fs in formats.facts(loaded).values() for f in fs}
     flat = formats.normalised(loaded)
     facts = sorted({f for fs in formats.facts(seen).values() for f in fs})

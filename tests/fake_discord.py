@@ -85,7 +85,7 @@ class FakeDiscord(LoopbackServer):
         data = {"id": str(next(self._ids)), "channel_id": str(channel_id), "author": author, "content": content,
                 "timestamp": _TIMESTAMP, "edited_timestamp": None, "tts": False, "mention_everyone": False,
                 "mentions": list(mentions), "mention_roles": [], "attachments": [], "embeds": [], "pinned": False,
-                "type": 0}
+                "type": 0, "components": []}
         if guild:
             data["guild_id"] = str(GUILD_ID)
             data["member"] = {"roles": [], "joined_at": _TIMESTAMP, "deaf": False, "mute": False, "flags": 0}
@@ -102,8 +102,11 @@ class FakeDiscord(LoopbackServer):
                          "options": [{"name": k, "type": 3, "value": v} for k, v in (options or {}).items()]}}
 
     def click(self, custom_id: str, message: dict, *, locale: str = "en-US") -> dict:
-        """A button click (a component interaction) on `message`, a message the bot posted."""
-        return {**self.slash("", locale=locale), "type": 3, "message": message,
+        """A button click (a component interaction) on `message`, a message the bot posted; as Discord
+        sends it, the message carries its buttons (the one clicked among them)."""
+        button = {"type": 2, "style": 2, "custom_id": custom_id, "label": custom_id}
+        components = message.get("components") or [{"type": 1, "components": [button]}]
+        return {**self.slash("", locale=locale), "type": 3, "message": {**message, "components": components},
                 "data": {"custom_id": custom_id, "component_type": 2}}
 
     def submit(self, custom_id: str, values: dict[str, str], *, locale: str = "en-US") -> dict:

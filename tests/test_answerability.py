@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core import answerability as A
-from bot.core import figures as F
+from bot.core import answerability
+from bot.core import figures
 from bot.orchestrator.assistant import Assistant
 from bot.core.store import Store
 from bot.core.types import Question
@@ -180,19 +180,19 @@ def test_the_framing_names_whose_page_the_evidence_is(labs):
 # --- the rules themselves, on their own ----------------------------------------------------------
 
 def test_entities_are_names_not_sentence_openings():
-    names = {e.surface for e in A.entities("When did Alibaba sign with USTC and Peking University?")}
+    names = {e.surface for e in answerability.entities("When did Alibaba sign with USTC and Peking University?")}
     assert names == {"Alibaba", "USTC", "Peking University"}
-    assert [e.surface for e in A.entities("Then the Lab grew to 10,000 people.")] == []
-    assert {e.surface for e in A.entities("珊瑚礁实验室的主任是谁？")} == {"珊瑚礁实验室"}
+    assert [e.surface for e in answerability.entities("Then the Lab grew to 10,000 people.")] == []
+    assert {e.surface for e in answerability.entities("珊瑚礁实验室的主任是谁？")} == {"珊瑚礁实验室"}
 
 
 def test_a_name_is_matched_by_kind_of_organisation_and_spelled_out_acronyms():
-    lab = A.entities("Where is Zhejiang Lab?")[0]
-    assert not A.Context("Experts at Zhejiang University joined.").mentions(lab)
-    assert A.Context("Zhejiang Lab sits in Hangzhou.").mentions(lab)
-    ustc = A.entities("Who leads USTC?")[0]
-    assert A.Context("the University of Science and Technology of China and Peking University").mentions(ustc)
-    assert A.Context("位于三亚").mentions(lab) is None  # an English name cannot be read in Chinese text
+    lab = answerability.entities("Where is Zhejiang Lab?")[0]
+    assert not answerability.Context("Experts at Zhejiang University joined.").mentions(lab)
+    assert answerability.Context("Zhejiang Lab sits in Hangzhou.").mentions(lab)
+    ustc = answerability.entities("Who leads USTC?")[0]
+    assert answerability.Context("the University of Science and Technology of China and Peking University").mentions(ustc)
+    assert answerability.Context("位于三亚").mentions(lab) is None  # an English name cannot be read in Chinese text
 
 
 @pytest.mark.parametrize("question, kind", [
@@ -202,49 +202,49 @@ def test_a_name_is_matched_by_kind_of_organisation_and_spelled_out_acronyms():
     ("Where does the lab's money come from?", None),
 ])
 def test_what_kind_of_answer_a_question_asks_for(question, kind):
-    assert A.answer_kind(question) == kind
+    assert answerability.answer_kind(question) == kind
 
 
 def test_a_place_is_located_not_ranked():
-    assert A.locates("The institute is an independent research institute in Shenzhen.")
-    assert not A.locates("Peking University was the first institution in China to open a school.")
-    assert A.carries("city", "The lab sits in Hefei.") and not A.carries("city", "It is the best lab in China.")
+    assert answerability.locates("The institute is an independent research institute in Shenzhen.")
+    assert not answerability.locates("Peking University was the first institution in China to open a school.")
+    assert answerability.carries("city", "The lab sits in Hefei.") and not answerability.carries("city", "It is the best lab in China.")
 
 
 def test_a_count_in_words_answers_only_for_what_it_counts():
-    asked = A.read("How many employees does the lab have?")
-    assert not A.carries("quantity", "Two co-directors share the leadership.", asked.counted)
-    assert not A.carries("quantity", "It was founded on September 6, 2017.", asked.counted)
-    assert A.carries("quantity", "It has 3,000 employees.", asked.counted)
-    experts = A.read("How many Alibaba experts are supervisors?")
-    assert A.carries("quantity", "Eleven senior technical experts became supervisors.", experts.counted)
+    asked = answerability.read("How many employees does the lab have?")
+    assert not answerability.carries("quantity", "Two co-directors share the leadership.", asked.counted)
+    assert not answerability.carries("quantity", "It was founded on September 6, 2017.", asked.counted)
+    assert answerability.carries("quantity", "It has 3,000 employees.", asked.counted)
+    experts = answerability.read("How many Alibaba experts are supervisors?")
+    assert answerability.carries("quantity", "Eleven senior technical experts became supervisors.", experts.counted)
 
 
 def test_figures_measured_and_compared():
-    a = F.measures("With 30 billion RMB in funding it has nearly 3,000 people on 1,500 mu.")
+    a = figures.measures("With 30 billion RMB in funding it has nearly 3,000 people on 1,500 mu.")
     assert a == {"money:cny": 3e10, "count:people": 3000.0, "area:mu": 1500.0}
-    assert F.disagree(a, F.measures("The campus covers 1,358 mu."))
-    assert not F.disagree(a, F.measures("政府为实验室提供了300亿元人民币的资金支持。"))
-    assert F.supported(("300,000",), "a stipend of 300,000 RMB") and not F.supported(("1,000,000",), "300,000 RMB")
+    assert figures.disagree(a, figures.measures("The campus covers 1,358 mu."))
+    assert not figures.disagree(a, figures.measures("政府为实验室提供了300亿元人民币的资金支持。"))
+    assert figures.supported(("300,000",), "a stipend of 300,000 RMB") and not figures.supported(("1,000,000",), "300,000 RMB")
 
 
 def test_who_is_answered_by_a_name_other_than_the_asked_one():
     asked = ("Coral Reef Lab",)
-    assert not A.carries("name", "Coral Reef Lab was set up with 80 million RMB of provincial funding.", asked=asked)
-    assert not A.carries("name", "Since then the Lab has grown to 300 staff.", asked=asked)  # "the Lab" names no one
-    assert A.carries("name", "Coral Reef Lab was founded by Hainan University and two aquarium companies.", asked=asked)
-    assert A.carries("name", "The lab is directed by Chen Hai.", asked=asked)
+    assert not answerability.carries("name", "Coral Reef Lab was set up with 80 million RMB of provincial funding.", asked=asked)
+    assert not answerability.carries("name", "Since then the Lab has grown to 300 staff.", asked=asked)  # "the Lab" names no one
+    assert answerability.carries("name", "Coral Reef Lab was founded by Hainan University and two aquarium companies.", asked=asked)
+    assert answerability.carries("name", "The lab is directed by Chen Hai.", asked=asked)
 
 
 def test_a_name_with_a_configured_alias_is_read_in_the_other_script():
-    [name] = A.entities("珊瑚礁实验室在哪里？")
+    [name] = answerability.entities("珊瑚礁实验室在哪里？")
     aliases = {"珊瑚礁实验室": "Coral Reef Lab"}
-    assert A.Context("Coral Reef Lab sits in Sanya.", aliases=aliases).mentions(name) is True
-    assert A.Context("The Kelp Institute sits in Qingdao.", aliases=aliases).mentions(name) is False
-    assert A.Context("The Kelp Institute sits in Qingdao.").mentions(name) is None  # no alias: cannot tell
+    assert answerability.Context("Coral Reef Lab sits in Sanya.", aliases=aliases).mentions(name) is True
+    assert answerability.Context("The Kelp Institute sits in Qingdao.", aliases=aliases).mentions(name) is False
+    assert answerability.Context("The Kelp Institute sits in Qingdao.").mentions(name) is None  # no alias: cannot tell
 
 
 def test_the_lab_in_a_chinese_question_is_the_lab_whose_bot_this_is(kb_assistant):
-    assert kb_assistant.search_query("实验室主任是谁？", []) == "之江实验室主任是谁？"
-    assert kb_assistant.search_query("你们实验室有多大？", []) == "之江实验室有多大？"
-    assert kb_assistant.search_query("达摩院的联合实验室在哪里？", []) == "达摩院的联合实验室在哪里？"
+    assert kb_assistant.engine.search_query("实验室主任是谁？", []) == "之江实验室主任是谁？"
+    assert kb_assistant.engine.search_query("你们实验室有多大？", []) == "之江实验室有多大？"
+    assert kb_assistant.engine.search_query("达摩院的联合实验室在哪里？", []) == "达摩院的联合实验室在哪里？"

@@ -15,7 +15,7 @@ import pytest
 from bot.adapters.console import chat
 from bot.candidates.records import CandidateRecords
 from bot.core.types import Question
-from conftest import fresh_assistant, run_cli
+from conftest import config_toml, fresh_assistant, run_cli
 
 
 async def console(assistant, *lines: str) -> str:
@@ -27,9 +27,7 @@ async def console(assistant, *lines: str) -> str:
 
 def config_for(assistant, tmp_path) -> str:
     """A config.toml that points the CLI at the assistant's candidate records."""
-    path = tmp_path / "config.toml"
-    path.write_text(f'[interest]\ndb = "{assistant.records.path}"\n', encoding="utf-8")
-    return str(path)
+    return str(config_toml(tmp_path, f'[interest]\ndb = "{assistant.records.path}"\n'))
 
 
 async def test_interest_in_the_console_asks_consent_first_then_stores_what_was_typed(kb_assistant, tmp_path):
@@ -109,7 +107,7 @@ async def test_forget_me_deletes_entries_feedback_answers_and_the_conversation(k
     assert assistant.records.feedback() == []
     assert assistant.memory.recent("discord:dm:42") == [] and assistant.memory.transcript("discord:dm:42") == []
     # A follow-up is no longer understood as one: nothing of the conversation is left.
-    assert assistant.search_query("and where is it?", assistant.memory.recent("discord:dm:42")) != \
+    assert assistant.engine.search_query("and where is it?", assistant.memory.recent("discord:dm:42")) != \
         "How big is the campus? and where is it?"
     export = tmp_path / "out.csv"
     assert run_cli("--config", config_for(assistant, tmp_path), "interest", "export", "--csv", str(export),
@@ -129,8 +127,7 @@ def test_recruiters_list_export_and_forget_from_the_command_line(tmp_path):
     for n, (name, email) in enumerate([("Ada Lovelace", "ada@example.org"), ("张三", "zs@example.cn")]):
         records.add_interest(platform="slack", user=f"slack:T1/U{n}", name=name, email=email, areas="robotics",
                              note="", language="en", consent_version="v1", consent_at=1.0e9)
-    config = tmp_path / "config.toml"
-    config.write_text('[interest]\ndb = "c.sqlite3"\nretention_days = 30\n', encoding="utf-8")
+    config = config_toml(tmp_path, '[interest]\ndb = "c.sqlite3"\nretention_days = 30\n')
     listed = run_cli("--config", str(config), "interest", "list", "--json", cwd=tmp_path)
     assert [e["name"] for e in json.loads(listed.stdout)] == ["Ada Lovelace", "张三"]
     assert "Ada Lovelace <ada@example.org>" in run_cli("--config", str(config), "interest", "list", cwd=tmp_path).stdout

@@ -8,6 +8,7 @@ from conftest import run_cli
 from docs import CAMPUS_A, HIRING, write
 
 CONFIG = """[lab]
+name = "Reef Institute"
 contact_email = "jobs@reef.example"
 [knowledge]
 paths = ["kb"]

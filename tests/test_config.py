@@ -6,12 +6,12 @@ import pytest
 
 from bot import config
 from bot.errors import ConfigError
-from conftest import ROOT, run_cli
+from conftest import LAB_TABLE, ROOT, run_cli
 
 
-def _load(tmp_path, text: str):
+def _load(tmp_path, text: str, *, lab: str = LAB_TABLE):
     path = tmp_path / "config.toml"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(lab + text, encoding="utf-8")
     return config.load(path)
 
 
@@ -44,7 +44,8 @@ def test_floats_accept_integers_and_paths_resolve_against_the_config_file(tmp_pa
 
 
 def test_environment_selects_config_and_store_url(tmp_path, monkeypatch):
-    (tmp_path / "other.toml").write_text("[lab]\nname = \"Other Lab\"\n", encoding="utf-8")
+    (tmp_path / "other.toml").write_text('[lab]\nname = "Other Lab"\ncontact_email = "jobs@other.example"\n',
+                                         encoding="utf-8")
     monkeypatch.setenv("BOT_CONFIG", str(tmp_path / "other.toml"))
     monkeypatch.setenv("BOT_STORE_URL", "http://127.0.0.1:8123")
     s = config.load()
@@ -72,8 +73,32 @@ def test_missing_explicit_config_is_an_error(tmp_path):
         config.load(tmp_path / "nope.toml")
 
 
+@pytest.mark.parametrize("lab, message", [
+    ("", "[lab]: required, with name and contact_email (or BOT_LAB_NAME and BOT_LAB_CONTACT_EMAIL): the bot speaks "
+         "for no lab by default"),
+    ('[lab]\nname = "Reef Institute"\n', "[lab] contact_email: required (where candidates are sent"),
+])
+def test_the_code_names_no_lab_a_config_must(tmp_path, lab, message):
+    with pytest.raises(ConfigError) as e:
+        _load(tmp_path, "[chat]\nmemory_turns = 2\n", lab=lab)
+    assert message in str(e.value)
+
+
+def test_the_lab_may_come_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("BOT_LAB_NAME", "Reef Institute")
+    monkeypatch.setenv("BOT_LAB_CONTACT_EMAIL", "jobs@reef.example")
+    s = _load(tmp_path, "", lab="")
+    assert s.lab.name == "Reef Institute" and s.lab.display_name("zh") == "Reef Institute"
+
+
+def test_handoff_routes_name_the_table_to_fix(tmp_path):
+    with pytest.raises(ConfigError, match=r"\[\[handoff.routes\]\] #2 topics: unknown \['salary'\]; known: pay"):
+        _load(tmp_path, '[[handoff.routes]]\ntopics = ["pay"]\nemail = "hr@x.example"\n'
+                        '[[handoff.routes]]\ntopics = ["salary"]\nemail = "hr@x.example"\n[handoff]\nsmtp_host = "h"\n')
+
+
 def test_cli_reports_config_errors_without_a_traceback(tmp_path):
-    (tmp_path / "config.toml").write_text("[answer]\nmax_sentences = -1\n", encoding="utf-8")
+    (tmp_path / "config.toml").write_text(LAB_TABLE + "[answer]\nmax_sentences = -1\n", encoding="utf-8")
     result = run_cli("ask", "hello", cwd=tmp_path)
     assert result.returncode == 2
     assert "config error: [answer] max_sentences: must be >= 1" in result.stderr

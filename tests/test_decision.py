@@ -9,7 +9,7 @@ import json
 import pytest
 
 from bot import training
-from bot.core import decision as D
+from bot.core import decision
 from bot.orchestrator.assistant import Assistant
 from bot.core.types import Question
 from conftest import ROOT, indexed_kb
@@ -20,7 +20,7 @@ pytest.importorskip("sklearn")
 def test_the_training_script_reproduces_the_shipped_weights():
     """Fitting the recorded features again gives the shipped file (the fit itself checks that
     bot.core.decision walks the trees to scikit-learn's probabilities)."""
-    shipped = json.loads(D.WEIGHTS.read_text(encoding="utf-8"))
+    shipped = json.loads(decision.WEIGHTS.read_text(encoding="utf-8"))
     trained = json.loads(json.dumps(training.fit(ROOT / training.DATA)))  # as written to the file
     assert trained == shipped
 

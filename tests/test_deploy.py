@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from bot.orchestrator.assistant import Assistant
 from bot.core.store import Store
 from bot.core.types import Question
 from bot.errors import StoreError
-from conftest import ROOT, run_cli
+from conftest import LAB, ROOT, config_toml, run_cli
 from loopback import ChromaServer, free_port
 
 KNOWLEDGE_FILES = len(list((ROOT / "knowledge").rglob("*.md")))
@@ -36,11 +35,12 @@ def project(tmp_path) -> Path:
     """A lab's checkout: the default config and a copy of the repository's knowledge/."""
     folder = tmp_path / "lab"
     shutil.copytree(ROOT / "knowledge", folder / "knowledge")
+    config_toml(folder)
     return folder
 
 
 def served_settings(project: Path, chroma: ChromaServer) -> Settings:
-    return replace(Settings(root=project), store=replace(StoreSettings(), url=chroma.url, refresh_seconds=0.0))
+    return Settings(root=project, lab=LAB, store=StoreSettings(url=chroma.url, refresh_seconds=0.0))
 
 
 def test_ingest_and_ask_through_the_server_from_two_processes(chroma, project):
@@ -114,7 +114,7 @@ async def test_server_going_away_gets_a_clear_answer_and_the_bot_recovers(chroma
 
 def test_start_waits_for_the_server_with_backoff(tmp_path, project, caplog):
     server = ChromaServer(tmp_path / "late")
-    settings = replace(Settings(root=project), store=replace(StoreSettings(), url=server.url, connect_timeout_s=60))
+    settings = Settings(root=project, lab=LAB, store=StoreSettings(url=server.url, connect_timeout_s=60))
     starter = threading.Timer(1.5, server.start)
     starter.start()
     try:
@@ -129,7 +129,7 @@ def test_start_waits_for_the_server_with_backoff(tmp_path, project, caplog):
 
 def test_unreachable_server_gives_up_with_a_clear_message(project):
     url = f"http://127.0.0.1:{free_port()}"
-    settings = replace(Settings(root=project), store=replace(StoreSettings(), url=url, connect_timeout_s=1.0))
+    settings = Settings(root=project, lab=LAB, store=StoreSettings(url=url, connect_timeout_s=1.0))
     started = time.monotonic()
     with pytest.raises(StoreError, match=f"cannot reach the Chroma server at {url}"):
         Store(settings)

@@ -13,7 +13,8 @@ from bot.adapters import discord_adapter
 from bot.adapters.discord_adapter import MESSAGE_LIMIT, render
 from bot.core.types import Question
 from bot.errors import BotError
-from conftest import LONG_QUESTION, FailingEmbedder, fresh_assistant, long_answer_assistant, run_cli, with_llm
+from conftest import (LONG_QUESTION, FailingEmbedder, config_toml, fresh_assistant, long_answer_assistant, run_cli,
+                      with_llm)
 from discord_driver import ask_and_wait, running
 from fake_discord import BOT_USER, CHANNEL_ID, DM_CHANNEL_ID, OTHER_BOT
 from fake_llm import STREAMED_CAMPUS, streamed_campus_answer
@@ -127,7 +128,7 @@ async def test_slash_commands_are_registered_on_start(fake, kb_assistant):
         pass
     [put] = fake.sent("PUT", f"applications/{BOT_USER['id']}/commands")
     assert {c["name"] for c in put.body} == {"ask", "positions", "match", "about", "apply", "help", "interest", "handoff",
-                                         "forget"}
+                                         "forget", "new"}
     positions = next(c for c in put.body if c["name"] == "positions")
     assert [(o["name"], o["required"]) for o in positions["options"]] == [("area", False), ("level", False)]
     ask = next(c for c in put.body if c["name"] == "ask")
@@ -220,6 +221,7 @@ async def test_rejected_token_is_a_clear_error(fake, kb_assistant):
 
 
 def test_missing_token_exits_with_a_message_not_a_traceback(tmp_path):
+    config_toml(tmp_path)
     result = run_cli("discord", cwd=tmp_path)
     assert result.returncode == 1
     assert "DISCORD_TOKEN is not set" in result.stderr and "Traceback" not in result.stderr
@@ -227,6 +229,7 @@ def test_missing_token_exits_with_a_message_not_a_traceback(tmp_path):
 
 def test_invite_url_has_the_scopes_and_minimal_permissions(tmp_path):
     token = "MTAwMA.fake.token"  # "1000" in base64, as real tokens start with the application ID
+    config_toml(tmp_path)
     result = run_cli("discord", "--invite-url", cwd=tmp_path, env={"DISCORD_TOKEN": token})
     assert result.returncode == 0, result.stderr
     url = yarl.URL(result.stdout.strip())

@@ -13,7 +13,7 @@ from aiosmtpd.smtp import AuthResult
 
 from bot import logs
 from bot.core.types import Question
-from conftest import fresh_assistant, run_cli
+from conftest import config_toml, fresh_assistant, run_cli
 from loopback import free_port
 
 DISCORD = dict(user="discord:77", conversation="discord:dm:77", platform="discord")
@@ -110,8 +110,7 @@ async def test_a_failed_destination_is_said_and_the_request_kept(kb_assistant, t
     assert "couldn't reach the recruitment team" in failed.text and "recruiting@lab.example" in failed.text
     [record] = assistant.records.handoffs()
     assert record["status"] == "failed"
-    config = tmp_path / "config.toml"
-    config.write_text(f'[interest]\ndb = "{assistant.records.path}"\n', encoding="utf-8")
+    config = config_toml(tmp_path, f'[interest]\ndb = "{assistant.records.path}"\n')
     listed = run_cli("--config", str(config), "interest", "handoffs", cwd=tmp_path)
     assert "failed  discord discord:77 -> email:recruiting@lab.example" in listed.stdout
 

@@ -10,7 +10,7 @@ import pytest
 
 from bot.core import intents
 from bot.core.types import Question
-from conftest import ROOT, fresh_assistant, run_cli
+from conftest import ROOT, config_toml, fresh_assistant, run_cli
 
 # None of these is among the labelled examples (tests/eval/intents/examples.jsonl).
 PHRASINGS = [
@@ -76,7 +76,7 @@ def test_ask_json_shows_the_route(tmp_path):
     (tmp_path / "kb").mkdir()
     (tmp_path / "kb" / "apply.md").write_text("# How to apply\n\nSend your application to jobs@lab.example with a CV and two references.\n",
                                               encoding="utf-8")
-    (tmp_path / "config.toml").write_text('[knowledge]\npaths = ["kb"]\n', encoding="utf-8")
+    config_toml(tmp_path, '[knowledge]\npaths = ["kb"]\n')
     for text, route, said in (("Can I talk to an actual recruiter?", "handoff", "recruitment team"),
                               ("Which email address do I send my application to?", "question", "jobs@lab.example")):
         out = run_cli("ask", "--json", text, cwd=tmp_path)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from bot.core import text as T
+from bot.core import nlp
 from bot.core.ingest import ingest
 from bot.core.lexical import LexicalIndex
 from bot.core.store import Store
@@ -22,11 +22,11 @@ QUERIES = ["How big is the campus?", "Zhejiang Lab DAMO Academy USTC joint lab",
 
 def test_scores_and_ranking_match_rank_bm25_on_the_knowledge_index(kb_assistant):
     chunks = [c for c in kb_assistant.store.all_chunks() if not c.record]
-    corpus = [T.tokens(f"{c.title} {c.section} {c.text}") for c in chunks]
+    corpus = [nlp.tokens(f"{c.title} {c.section} {c.text}") for c in chunks]
     reference = BM25Okapi(corpus)
     ours = LexicalIndex.build((c.id, tokens) for c, tokens in zip(chunks, corpus))
     for query in QUERIES:
-        tokens = T.tokens(query)
+        tokens = nlp.tokens(query)
         expected = reference.get_scores(tokens)
         got = dict(ours.search(tokens, len(chunks)))
         assert {c.id for c, s in zip(chunks, expected) if s > 0} == set(got), query
@@ -45,7 +45,7 @@ def test_written_at_publish_memory_mapped_by_readers_and_pruned_with_its_generat
     assert [p.name for p in root.iterdir()] == [store.generation]  # written by the ingest, before publishing
     index = store.lexical_index()
     assert isinstance(index._weights, np.memmap)  # read from disk, not rebuilt
-    [(best, _)] = index.search(T.tokens("crane tonnes"), 5)
+    [(best, _)] = index.search(nlp.tokens("crane tonnes"), 5)
     assert store.chunks([best])[best].path == "kb/a.md"
 
     generations = [store.generation]
@@ -66,4 +66,4 @@ def test_a_reader_builds_and_saves_a_missing_index(tmp_path, embedder):
     store.open_for_query(embedder.name)
     shutil.rmtree(store.lexical_root)  # e.g. a Chroma server's generation this machine has not seen
     index = store.lexical_index()
-    assert index.search(T.tokens("crane"), 3) and (store.lexical_root / store.generation / "ids.json").exists()
+    assert index.search(nlp.tokens("crane"), 3) and (store.lexical_root / store.generation / "ids.json").exists()

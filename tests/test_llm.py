@@ -13,7 +13,7 @@ from bot.orchestrator.assistant import Assistant
 from bot.core.llm import chat_model
 from bot.core.store import Store
 from bot.core.types import Question
-from conftest import ROOT, fresh_assistant, indexed_kb, run_cli, with_llm
+from conftest import ROOT, config_toml, fresh_assistant, indexed_kb, run_cli, with_llm
 from fake_llm import Script, echo_best_passage, is_rewrite, number_of
 
 SECRET = "sk-test-0123456789abcdef"
@@ -153,14 +153,13 @@ def test_missing_api_key_names_the_variable(monkeypatch):
 
 
 def test_provider_needs_a_model(tmp_path):
-    (tmp_path / "config.toml").write_text('[llm]\nprovider = "openai"\n', encoding="utf-8")
+    config_toml(tmp_path, '[llm]\nprovider = "openai"\n')
     result = run_cli("--config", str(tmp_path / "config.toml"), "ask", "hi", cwd=tmp_path)
     assert result.returncode == 2 and "[llm] model: required" in result.stderr
 
 
 async def test_cli_uses_the_llm_and_no_llm_forces_extractive(kb_settings, kb_assistant, llm, tmp_path):
-    (tmp_path / "config.toml").write_text(
-        f'[llm]\nprovider = "openai"\nmodel = "fake-model"\nbase_url = "{llm.base_url}"\n', encoding="utf-8")
+    config_toml(tmp_path, f'[llm]\nprovider = "openai"\nmodel = "fake-model"\nbase_url = "{llm.base_url}"\n')
     llm.reply = lambda m: f"The campus covers 90.5 hectares [{number_of(m, '90.5 hectares')}]."
     store = str(kb_settings.store_path)
     generated, plain = await asyncio.gather(

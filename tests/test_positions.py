@@ -50,6 +50,18 @@ def reef(tmp_path_factory, embedder) -> Assistant:
     return Assistant(settings, store=Store(settings), embedder=embedder)
 
 
+async def test_a_command_typed_as_a_message_is_the_slash_command(reef):
+    """One reading of commands for every surface: typed in a DM or the console, as the platforms send them."""
+    user = {"user": "discord:5", "platform": "discord"}
+    typed = await reef.reply(Question("/positions ocean", conversation="typed", **user))
+    slash = await reef.reply(Question("ocean", command="positions", conversation="slash", **user))
+    assert typed.route == slash.route == "positions" and typed.text == slash.text
+    assert "Ocean modelling" in typed.text and "Coral genomics" not in typed.text
+    about = await reef.reply(Question("/about", conversation="typed", **user))
+    assert about.route == "question" and about.grounded and "Reef Institute" in about.text
+    assert "starting over" in (await reef.reply(Question("/reset", conversation="typed", **user))).text
+
+
 def ask(assistant: Assistant, text: str, **question):
     return assistant.answer_sync(Question(text, **question))
 
@@ -102,7 +114,7 @@ def test_a_changed_status_is_what_the_bot_says_after_the_next_ingest(tmp_path, e
                                                             status="paused", as_of="2025-01-15"))
     report = ingest(settings, store=Store(settings), embedder=embedder, progress=False)
     assert report.indexed == ["kb/positions/coral.md"] and len(report.unchanged) == 4  # incremental
-    assistant.refresh(force=True)
+    assistant.engine.refresh(force=True)
     answer = ask(assistant, "Are you hiring in coral genomics?")
     assert "Not open: paused, confirmed on January 15, 2025." in answer.text
     assert "Open" not in answer.text.replace("Not open", "")

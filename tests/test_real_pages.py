@@ -258,7 +258,7 @@ async def test_a_question_naming_the_owner_finds_the_page_that_never_names_it(tm
     store = Store(settings)
     assert not ingest(settings, store=store, embedder=embedder, progress=False).failed
     assistant = Assistant(settings, store=store, embedder=embedder)
-    hits = assistant.retriever.search("What is the phone number of the Glacier Dynamics Group?").hits
+    hits = assistant.engine.retriever.search("What is the phone number of the Glacier Dynamics Group?").hits
     assert hits[0].chunk.path.endswith("glacier/contact.md") and hits[0].chunk.subject.startswith("Glacier Dynamics Group")
     from bot.core.types import Question
     answer = await assistant.answer(Question("What is the phone number of the Glacier Dynamics Group?"))

@@ -10,7 +10,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import fresh_assistant, run_cli
+from conftest import config_toml, fresh_assistant, run_cli
 from history import UNANSWERED, seed
 
 
@@ -19,7 +19,7 @@ def report_dir(kb_assistant, tmp_path_factory):
     assistant = fresh_assistant(kb_assistant, chat={"rate_limit_messages": 0})
     asked = asyncio.run(seed(assistant, total=220))
     tmp = tmp_path_factory.mktemp("report")
-    (tmp / "config.toml").write_text(f'[interest]\ndb = "{assistant.records.path}"\n', encoding="utf-8")
+    config_toml(tmp, f'[interest]\ndb = "{assistant.records.path}"\n')
     made = run_cli("--config", str(tmp / "config.toml"), "report", "--since", "30d", "--out", str(tmp / "out"), cwd=tmp)
     assert made.returncode == 0, made.stderr
     return tmp / "out", asked, made.stderr

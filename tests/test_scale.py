@@ -4,8 +4,8 @@ Cheap vectors (feature hashing, 32 dimensions) keep it fast; what is tested is t
 
 from __future__ import annotations
 
-from dataclasses import replace
 
+from bot.config import RetrievalSettings
 from bot.orchestrator.assistant import Assistant
 from bot.core.embeddings import HashingEmbedder
 from bot.core.ingest import ingest
@@ -29,7 +29,7 @@ def test_an_index_past_the_sqlite_read_limit_answers_and_reingests_incrementally
             text += "\n\nThe observatory archive holds 4,217 glass photographic plates from the first survey."
         write(tmp_path / "kb", f"log-{f:02d}.md", f"# Expedition log {f}\n\n{text}\n")
     settings = settings_for(tmp_path, knowledge=["kb"])
-    settings = replace(settings, retrieval=replace(settings.retrieval, chunk_chars=200))
+    settings = settings.model_copy(update={"retrieval": RetrievalSettings(chunk_chars=200)})
     embedder = HashingEmbedder(dim=32)
     report = ingest(settings, store=Store(settings, writing=True), embedder=embedder, progress=False)
     assert not report.failed and report.chunks > 32_767, report.summary()
@@ -41,5 +41,5 @@ def test_an_index_past_the_sqlite_read_limit_answers_and_reingests_incrementally
     write(tmp_path / "kb", "log-03.md", "# Expedition log 3\n\nThe third expedition was cancelled because of storms.\n")
     again = ingest(settings, store=Store(settings, writing=True), embedder=embedder, progress=False)
     assert again.indexed == ["kb/log-03.md"] and len(again.unchanged) == FILES - 1, again.summary()
-    assert assistant.refresh(force=True)
+    assert assistant.engine.refresh(force=True)
     assert "cancelled" in assistant.answer_sync(Question("Why was the third expedition cancelled?")).text

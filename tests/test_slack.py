@@ -13,7 +13,8 @@ from bot.adapters import slack_adapter
 from bot.adapters.slack_adapter import MAX_BLOCKS, SECTION_LIMIT
 from bot.core.types import Question
 from bot.errors import BotError
-from conftest import LONG_QUESTION, FailingEmbedder, fresh_assistant, long_answer_assistant, run_cli, with_llm
+from conftest import (LONG_QUESTION, FailingEmbedder, config_toml, fresh_assistant, long_answer_assistant, run_cli,
+                      with_llm)
 from fake_llm import STREAMED_CAMPUS, streamed_campus_answer
 from fake_slack import BOT_ID, BOT_USER, TEAM
 from slack_driver import HUMAN, context_text, event_body, make_bot, mention, message, running, section_text
@@ -257,6 +258,7 @@ async def test_rejected_bot_token_is_a_clear_error(slack, kb_assistant, tmp_path
     ({"SLACK_BOT_TOKEN": "xoxb-secret-4", "SLACK_APP_TOKEN": "xoxb-secret-5"}, "starting with xapp-"),
 ])
 def test_missing_or_malformed_credentials_exit_with_a_message(tmp_path, env, expect):
+    config_toml(tmp_path)
     result = run_cli("slack", cwd=tmp_path, env=env)
     assert result.returncode == 1
     assert expect in result.stderr and "Traceback" not in result.stderr

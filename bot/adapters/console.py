@@ -6,7 +6,7 @@ import asyncio
 import sys
 from typing import TextIO
 
-from bot import messages as M
+from bot import messages
 from bot.orchestrator.assistant import Assistant
 from bot.core.types import Answer, Question
 
@@ -16,7 +16,7 @@ def render(answer: Answer) -> str:
     lines = [answer.text]
     if answer.sources:
         lines.append("")
-        lines.append(M.say("sources", answer.language) + ":")
+        lines.append(messages.say("sources", answer.language) + ":")
         for s in answer.sources:
             where = f"{s.path} <{s.url}>" if s.url else s.path
             lines.append(f"  [{s.n}] {s.title} — {where}")
@@ -26,15 +26,9 @@ def render(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def question_for(text: str, offered: tuple, lab: str = "") -> Question:
-    """A typed line as the core reads it: a command (bot.messages.COMMANDS), the number of an offered
-    choice, or text. (Forms are asked one field a message by the core, so the console needs nothing more.)"""
-    name, _, rest = text.partition(" ")
-    kind = next((c.kind for c in M.COMMANDS if f"/{c.name}" == name), "")
-    if kind == "command":
-        return Question(text=rest, user="console:local", conversation="console", command=name[1:])
-    if kind in ("question", "shortcut", "help"):
-        text = {"question": rest, "help": "help"}.get(kind) or M.shortcut_question(name[1:], "en", lab)
+def question_for(text: str, offered: tuple) -> Question:
+    """A typed line as the core reads it: the number of an offered choice, or text (a command typed,
+    "/positions robotics", is read by the core). Forms are asked one field a message by the core."""
     if text.isdigit() and 1 <= int(text) <= len(offered):
         return Question(text="", user="console:local", conversation="console", choice=offered[int(text) - 1].id)
     return Question(text=text, user="console:local", conversation="console")
@@ -44,9 +38,9 @@ async def chat(assistant: Assistant, *, stdin: TextIO = sys.stdin, stdout: TextI
                verbose: bool = False) -> None:
     """`verbose`: each answer says what the message was taken for (its route)."""
     lab = assistant.settings.lab
-    print(M.say("help", "en", lab=lab.name, contact=lab.contact_email), file=stdout)
+    print(messages.say("help", "en", lab=lab.name, contact=lab.contact_email), file=stdout)
     commands = "\n".join(f"  /{c.name}{''.join(f' [{o}]' for o, _ in c.options)}  {c.description['en']}"
-                         for c in M.COMMANDS)
+                         for c in messages.COMMANDS)
     print(f"Ask in your own words, or type a command:\n{commands}\n  /quit  leave\n", file=stdout)
     offered: tuple = ()
     while True:
@@ -60,7 +54,7 @@ async def chat(assistant: Assistant, *, stdin: TextIO = sys.stdin, stdout: TextI
             return
         if not text:
             continue
-        answer = await assistant.reply(question_for(text, offered, lab.name))  # failures are apologies, never tracebacks
+        answer = await assistant.reply(question_for(text, offered))  # failures are apologies, never tracebacks
         offered = answer.choices
         route = f"  (route: {answer.route})" if verbose and answer.route else ""
         print(f"\nbot> {render(answer)}{route}\n", file=stdout, flush=True)

@@ -16,11 +16,11 @@ import re
 import discord
 from discord import app_commands
 
-from bot import messages as M
+from bot import messages
 from bot.adapters.live import LiveMessage
 from bot.core.split import split_text
 from bot.config import DiscordSettings, Settings
-from bot.core import text as T
+from bot.core import nlp
 from bot.orchestrator.assistant import Assistant
 from bot.core.types import Answer, Form, Question
 from bot.errors import BotError
@@ -33,30 +33,61 @@ _ANSWERED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
 # How long a button's reply may take before the click is acknowledged without it (Discord allows 3 s);
 # a reply ready in time may open a form (a modal must be the first response).
 _CHOICE_WAIT_S = 1.5
-_VIEW_TIMEOUT_S = 1800.0
-_PRIVATE_COMMANDS = ("interest", "handoff", "forget")  # buttons and forms are dispatched by custom_id anyway; this only frees memory
+_FORM_TIMEOUT_S = 1800.0  # an open form is dropped from memory after this (its submission still reaches on_interaction)
+_PRIVATE_COMMANDS = ("interest", "handoff", "forget")  # about the candidate's own data: only they see the replies
 
 
 def render(answer: Answer) -> str:
     """The answer with its numbered sources; links in <> so Discord shows no preview cards."""
     if not answer.sources:
         return answer.text
-    lines = [answer.text, "", f"**{M.say('sources', answer.language)}**"]
+    lines = [answer.text, "", f"**{messages.say('sources', answer.language)}**"]
     lines += [f"[{s.n}] {s.title} — <{s.url}>" if s.url else f"[{s.n}] {s.title}" for s in answer.sources]
     return "\n".join(lines)
 
 
+class ChoiceButton(discord.ui.DynamicItem[discord.ui.Button], template=r"choice:(?P<choice>[\w-]+)"):
+    """One of a reply's choices (consent, handoff, forget me...); clicked, the core reads it as the
+    candidate's answer. Dispatched by its custom_id, so it works after a restart too."""
+
+    def __init__(self, choice: str, label: str | None = None, style: str = ""):
+        super().__init__(discord.ui.Button(label=label, custom_id=f"choice:{choice}",
+                                           style=_STYLES.get(style, discord.ButtonStyle.secondary)))
+        self.choice = choice
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
+        return cls(match["choice"], item.label)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.client.handle(interaction, interaction.client.on_choice(interaction, self.choice))
+
+
+class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button], template=r"feedback:(?P<helpful>[01]):(?P<ref>\d+)"):
+    """Helpful / not helpful under an answer on record (`ref`)."""
+
+    def __init__(self, ref: int, helpful: bool, label: str | None = None):
+        super().__init__(discord.ui.Button(label=label, custom_id=f"feedback:{int(helpful)}:{ref}",
+                                           style=discord.ButtonStyle.success if helpful else discord.ButtonStyle.secondary))
+        self.ref, self.helpful = ref, helpful
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
+        return cls(int(match["ref"]), match["helpful"] == "1", item.label)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.client.handle(interaction, interaction.client.on_feedback(interaction, self.ref, self.helpful))
+
+
 def view(answer: Answer) -> discord.ui.View | None:
     """The answer's choices as buttons; else helpful / not helpful buttons when it is on record."""
-    buttons = [discord.ui.Button(label=c.label[:80], custom_id=f"choice:{c.id}", style=_STYLES.get(c.style,
-                                 discord.ButtonStyle.secondary)) for c in answer.choices]
+    buttons = [ChoiceButton(c.id, c.label[:80], c.style) for c in answer.choices]
     if not buttons and answer.ref is not None:
-        buttons = [discord.ui.Button(label=M.say("helpful", answer.language), custom_id=f"feedback:1:{answer.ref}",
-                                     style=discord.ButtonStyle.success),
-                   discord.ui.Button(label=M.say("not_helpful", answer.language), custom_id=f"feedback:0:{answer.ref}")]
+        buttons = [FeedbackButton(answer.ref, True, messages.say("helpful", answer.language)),
+                   FeedbackButton(answer.ref, False, messages.say("not_helpful", answer.language))]
     if not buttons:
         return None
-    shown = discord.ui.View(timeout=_VIEW_TIMEOUT_S)
+    shown = discord.ui.View(timeout=None)  # its buttons are dispatched by custom_id (DiscordBot.setup_hook)
     for button in buttons:
         shown.add_item(button)
     return shown
@@ -67,7 +98,7 @@ _STYLES = {"primary": discord.ButtonStyle.primary, "danger": discord.ButtonStyle
 
 def modal(form: Form) -> discord.ui.Modal:
     """A form as a Discord modal (at most 5 fields; labels up to 45 characters)."""
-    shown = discord.ui.Modal(title=form.title[:45], custom_id=f"form:{form.id}", timeout=_VIEW_TIMEOUT_S)
+    shown = discord.ui.Modal(title=form.title[:45], custom_id=f"form:{form.id}", timeout=_FORM_TIMEOUT_S)
     for f in form.fields[:5]:
         shown.add_item(discord.ui.TextInput(
             label=f.label[:45], custom_id=f.id, required=f.required, default=f.value[:4000] or None,
@@ -108,7 +139,7 @@ class _Chinese(app_commands.Translator):
     """The commands' Chinese descriptions (bot.messages.COMMANDS) for Discord clients set to Chinese."""
 
     _LOCALES = (discord.Locale.chinese, discord.Locale.taiwan_chinese)
-    _ZH = {text["en"]: text["zh"] for c in M.COMMANDS for text in (c.description, *(d for _, d in c.options))}
+    _ZH = {text["en"]: text["zh"] for c in messages.COMMANDS for text in (c.description, *(d for _, d in c.options))}
 
     async def translate(self, string: app_commands.locale_str, locale: discord.Locale,
                         context: app_commands.TranslationContext) -> str | None:
@@ -131,6 +162,7 @@ class DiscordBot(discord.Client):
     # --- start-up -------------------------------------------------------------------------
 
     async def setup_hook(self) -> None:
+        self.add_dynamic_items(ChoiceButton, FeedbackButton)
         await self.tree.set_translator(_Chinese())
         guilds = [discord.Object(int(g)) for g in self.config.command_guilds]
         for guild in guilds:  # registered in these servers at once (global ones take up to an hour)
@@ -146,7 +178,7 @@ class DiscordBot(discord.Client):
     def _add_commands(self) -> None:
         """The commands of bot.messages.COMMANDS, described in the client's language (_Chinese)."""
         def described(name: str):
-            spec = M.command(name)
+            spec = messages.command(name)
             command = self.tree.command(name=name, description=spec.description["en"])
             options = {option: text["en"] for option, text in spec.options}
             return (lambda fn: command(app_commands.describe(**options)(fn))) if options else command
@@ -165,21 +197,17 @@ class DiscordBot(discord.Client):
 
         for name in ("about", "apply"):
             described(name)(self._shortcut(name))
-        for name in ("interest", "handoff", "forget"):
-            described(name)(self._flow_command(name))
-
-        @described("help")
-        async def help_(interaction: discord.Interaction) -> None:
-            await self._answer_interaction(interaction, "help")
+        for name in ("interest", "handoff", "forget", "help", "new"):
+            described(name)(self._plain_command(name))
 
     def _shortcut(self, name: str):
         async def command(interaction: discord.Interaction) -> None:
             language = _language(interaction)
-            question = M.shortcut_question(name, language, self.lab.display_name(language))
+            question = messages.shortcut_question(name, language, self.lab.display_name(language))
             await self._answer_interaction(interaction, question)
         return command
 
-    def _flow_command(self, name: str):
+    def _plain_command(self, name: str):
         async def command(interaction: discord.Interaction) -> None:
             await self._answer_interaction(interaction, "", command=name)
         return command
@@ -236,15 +264,15 @@ class DiscordBot(discord.Client):
     # --- buttons and forms ----------------------------------------------------------------
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """Clicks on the bot's buttons and submitted forms (slash commands go to the command tree)."""
+        """Submitted forms (buttons are dynamic items; slash commands go to the command tree)."""
         custom_id = (interaction.data or {}).get("custom_id", "")
+        if interaction.type == discord.InteractionType.modal_submit and custom_id.startswith("form:"):
+            await self.handle(interaction, self._on_form(interaction, submitted(interaction.data.get("components", []))))
+
+    async def handle(self, interaction: discord.Interaction, handling) -> None:
+        """Awaits `handling` (a click or a form); a failure is logged and the candidate gets the apology."""
         try:
-            if interaction.type == discord.InteractionType.component and custom_id.startswith("feedback:"):
-                await self._on_feedback(interaction, custom_id)
-            elif interaction.type == discord.InteractionType.component and custom_id.startswith("choice:"):
-                await self._on_choice(interaction, custom_id.removeprefix("choice:"))
-            elif interaction.type == discord.InteractionType.modal_submit and custom_id.startswith("form:"):
-                await self._on_form(interaction, submitted(interaction.data.get("components", [])))
+            await handling
         except Exception:
             _log.exception("could not handle Discord interaction %s", interaction.id)
             send = interaction.followup.send if interaction.response.is_done() else interaction.response.send_message
@@ -257,7 +285,7 @@ class DiscordBot(discord.Client):
         return Question(text, user=f"discord:{interaction.user.id}", conversation=conversation, platform="discord",
                         language=_language(interaction), forms=True, **what)
 
-    async def _on_choice(self, interaction: discord.Interaction, choice: str) -> None:
+    async def on_choice(self, interaction: discord.Interaction, choice: str) -> None:
         reply = asyncio.create_task(self.assistant.reply(self._interaction_question(interaction, choice=choice)))
         done, _ = await asyncio.wait({reply}, timeout=_CHOICE_WAIT_S)
         if done and reply.result().form is not None:  # a form opens in place of a message
@@ -272,12 +300,11 @@ class DiscordBot(discord.Client):
         answer = await self.assistant.reply(self._interaction_question(interaction, values=values))
         await interaction.followup.send(render(answer)[:MESSAGE_LIMIT], ephemeral=True, **_with_view(answer))
 
-    async def _on_feedback(self, interaction: discord.Interaction, custom_id: str) -> None:
-        _, helpful, ref = custom_id.split(":")
-        await self.assistant.feedback(int(ref), f"discord:{interaction.user.id}", helpful == "1")
+    async def on_feedback(self, interaction: discord.Interaction, ref: int, helpful: bool) -> None:
+        await self.assistant.feedback(ref, f"discord:{interaction.user.id}", helpful)
         content = interaction.message.content if interaction.message else ""
-        language = "zh" if T.language(content) == "zh" else "en"
-        thanks = f"\n\n*{M.say('feedback_thanks', language)}*"
+        language = "zh" if nlp.language(content) == "zh" else "en"
+        thanks = f"\n\n*{messages.say('feedback_thanks', language)}*"
         await interaction.response.edit_message(content=(content[:MESSAGE_LIMIT - len(thanks)] + thanks), view=None)
 
     # --- sending --------------------------------------------------------------------------

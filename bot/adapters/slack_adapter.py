@@ -21,11 +21,11 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import messages as M
+from bot import messages
 from bot.adapters.live import LiveMessage
 from bot.core.split import split_text
 from bot.config import Settings
-from bot.core import text as T
+from bot.core import nlp
 from bot.orchestrator.assistant import Assistant
 from bot.core.types import Answer, Form, Question
 from bot.errors import BotError
@@ -40,7 +40,7 @@ _MENTION = re.compile(r"<@[UW][A-Z0-9]+>")
 _FEEDBACK = re.compile(r"^feedback_(helpful|unhelpful)$")
 _CHOICE = re.compile(r"^choice_")
 _FORM = re.compile(r"^form:")
-COMMANDS = tuple(f"/{c.name}" for c in M.COMMANDS if c.slack)  # as deploy/slack-manifest.yml lists them
+COMMANDS = tuple(f"/{c.name}" for c in messages.COMMANDS if c.slack)  # as deploy/slack-manifest.yml lists them
 
 
 # --- rendering -----------------------------------------------------------------------------
@@ -57,7 +57,7 @@ def render(answer: Answer) -> list[list[dict]]:
     blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
                           for part in split_text(escape(answer.text), SECTION_LIMIT)]
     if answer.sources:
-        elements = [f"*{M.say('sources', answer.language)}*"] + [
+        elements = [f"*{messages.say('sources', answer.language)}*"] + [
             f"[{s.n}] <{s.url}|{escape(s.title)}>" if s.url else f"[{s.n}] {escape(s.title)}" for s in answer.sources]
         blocks += [{"type": "context", "elements": [{"type": "mrkdwn", "text": e[:SECTION_LIMIT]}
                                                     for e in elements[i:i + CONTEXT_ELEMENTS]]}
@@ -67,8 +67,8 @@ def render(answer: Answer) -> list[list[dict]]:
             _button(c.label, f"choice_{c.id}", c.id, c.style or None) for c in answer.choices]})
     elif answer.ref is not None:
         blocks.append({"type": "actions", "block_id": "feedback", "elements": [
-            _button(M.say("helpful", answer.language), "feedback_helpful", str(answer.ref), "primary"),
-            _button(M.say("not_helpful", answer.language), "feedback_unhelpful", str(answer.ref))]})
+            _button(messages.say("helpful", answer.language), "feedback_helpful", str(answer.ref), "primary"),
+            _button(messages.say("not_helpful", answer.language), "feedback_unhelpful", str(answer.ref))]})
     return [blocks[i:i + MAX_BLOCKS] for i in range(0, len(blocks), MAX_BLOCKS)]
 
 
@@ -210,7 +210,7 @@ class SlackBot:
         await ack()
         helpful = action["action_id"] == "feedback_helpful"
         await self.assistant.feedback(int(action["value"]), _user(body), helpful)
-        await respond(**_used(body, M.say("feedback_thanks", _language(body))), replace_original=True)
+        await respond(**_used(body, messages.say("feedback_thanks", _language(body))), replace_original=True)
 
     async def _on_choice(self, ack, body: dict, action: dict, client: AsyncWebClient, respond) -> None:
         """A choice's reply; a form opens as a modal (the click's trigger_id is valid for 3 seconds)."""
@@ -270,11 +270,11 @@ class SlackBot:
     async def _deliver(self, question: Question, post, *, live: LiveMessage | None = None, replace=None) -> None:
         try:
             answer = await self.assistant.reply(question, on_partial=live.update if live else None)
-            messages = render(answer)
+            parts = render(answer)
             shown = await live.finish() if live else None
             if shown is not None:  # the preview becomes the first message of the answer
-                await replace(shown, messages.pop(0))
-            for blocks in messages:
+                await replace(shown, parts.pop(0))
+            for blocks in parts:
                 await post(blocks)
         except Exception:
             _log.exception("could not answer a Slack message from %s", question.user)
@@ -294,7 +294,7 @@ def _user(body: dict) -> str:
 
 
 def _language(body: dict) -> str:
-    return T.language((body.get("message") or {}).get("text", ""))
+    return nlp.language((body.get("message") or {}).get("text", ""))
 
 
 def _used(body: dict, note: str) -> dict:

@@ -11,12 +11,17 @@ import json
 import logging
 import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from bot import messages as M
-from bot.candidates import handoff as H
+from bot import messages
+from bot.candidates import handoff
+from bot.candidates.handoff import Notifier
 from bot.candidates.privacy import EMAIL, remember
-from bot.core import text as T
+from bot.candidates.records import CandidateRecords
+from bot.config import Settings
+from bot.core import nlp
+from bot.core.conversation import ConversationMemory
 from bot.core.intents import FLOWS, SURE, Intent
 from bot.core.types import Answer, Choice, Field, Form, Question, notice
 
@@ -36,7 +41,7 @@ _LIMITS = {"name": 100, "email": 254, "areas": 300, "note": 1000}
 
 def consent_version() -> str:
     """Changes whenever the consent text does: stored with each registration."""
-    texts = json.dumps([M.say("consent", lang, platform="{platform}", lab="{lab}", days="{days}") for lang in ("en", "zh")])
+    texts = json.dumps([messages.say("consent", lang, platform="{platform}", lab="{lab}", days="{days}") for lang in ("en", "zh")])
     return hashlib.sha256(texts.encode()).hexdigest()[:12]
 
 
@@ -45,13 +50,17 @@ class Flows:
     (a question). A slash command starts its flow; in a flow, the step's own choices (buttons, a typed
     yes or no, the form's next value) come first; otherwise the message's intent may start one."""
 
-    def __init__(self, assistant):
-        self.assistant = assistant
-        self.settings = assistant.settings
-        self.state = assistant.state
+    def __init__(self, settings: Settings, *, state, records: CandidateRecords, memory: ConversationMemory,
+                 open_areas: Callable[[str], Awaitable[list[str]]], notifier: Notifier | None):
+        self.settings = settings
+        self.state = state  # where each user's step is kept (shared by replicas with Redis)
+        self.records = records
+        self.memory = memory
+        self.open_areas = open_areas  # examples for the interest form, in a language
+        self.notifier = notifier
 
     async def reply(self, question: Question, language: str, intent: Intent) -> Answer | None:
-        text = " ".join(T.printable(question.text).split())
+        text = " ".join(nlp.printable(question.text).split())
         language = language if text else (question.language or "en")
         if question.command in FLOWS:  # its intent is the command, exact
             return await self._start(intent, question, text, language)
@@ -60,7 +69,7 @@ class Flows:
             return await self._submitted(question, flow)
         if flow is None:
             if question.choice:
-                return notice(M.say("flow_expired", language), language)
+                return notice(messages.say("flow_expired", language), language)
             return await self._start(intent, question, text, language)
         lang = flow["lang"]
         choice = question.choice or self._typed_choice(text, flow)
@@ -68,7 +77,7 @@ class Flows:
             if choice == "consent_yes" and question.shared and not question.forms:
                 # Typed in a channel, the answers would be read by everyone there: the button opens a
                 # private form, and a direct message is private too.
-                return notice(M.say("private_please", lang), lang)
+                return notice(messages.say("private_please", lang), lang)
             if choice == "consent_yes":
                 # Shown as a modal (forms), the form is answered there, and messages meanwhile are questions.
                 flow.update(step="form", consent_at=time.time(), values=flow.get("values", {}), modal=question.forms)
@@ -76,7 +85,7 @@ class Flows:
                 return self._form_reply(flow, "")
             if choice == "consent_no":
                 await self._end(question.user)
-                return notice(M.say("consent_declined", lang), lang)
+                return notice(messages.say("consent_declined", lang), lang)
         elif flow["step"] == "form":
             if choice in ("interest_edit", "consent_yes"):  # a second click shows the form again
                 flow["modal"] = question.forms
@@ -84,7 +93,7 @@ class Flows:
                 return self._form_reply(flow, "")
             if _CANCEL.match(text):
                 await self._end(question.user)
-                return notice(M.say("flow_cancelled", lang), lang)
+                return notice(messages.say("flow_cancelled", lang), lang)
             # Typed, the next value of the form; unless it surely asks to be forgotten or for a person.
             leaves = intent.name in ("forget", "handoff") and intent.confidence >= SURE
             if text and not question.choice and not leaves:
@@ -94,16 +103,16 @@ class Flows:
                 await self._end(question.user)
                 if choice == "forget_yes":
                     return await self._forget(question, lang)
-                return notice(M.say("forget_declined", lang), lang)
+                return notice(messages.say("forget_declined", lang), lang)
         elif flow["step"] == "handoff":
             if choice == "handoff_yes":
                 await self._end(question.user)
                 return await self._send_handoff(question, flow)
             if choice == "handoff_no":
                 await self._end(question.user)
-                return notice(M.say("handoff_declined", lang), lang)
+                return notice(messages.say("handoff_declined", lang), lang)
         if question.choice:  # a button of an earlier step
-            return notice(M.say("flow_expired", lang), lang)
+            return notice(messages.say("flow_expired", lang), lang)
         await self._end(question.user)  # anything else leaves the flow: a question, or another flow
         return await self._start(intent, question, text, language)
 
@@ -113,9 +122,9 @@ class Flows:
             return await self._forget(question, language)
         if name == "forget":  # read by the model: deleting is asked first, a misreading costs nothing
             await self._save_flow(question.user, {"flow": "forget", "step": "forget", "lang": language})
-            return notice(M.say("forget_confirm", language), language, choices=(
-                Choice("forget_yes", M.say("forget_yes", language), "danger"),
-                Choice("forget_no", M.say("forget_no", language))))
+            return notice(messages.say("forget_confirm", language), language, choices=(
+                Choice("forget_yes", messages.say("forget_yes", language), "danger"),
+                Choice("forget_no", messages.say("forget_no", language))))
         if name == "interest":
             return await self._ask_consent(question, language)
         if name == "handoff":
@@ -125,24 +134,24 @@ class Flows:
     # --- registering interest ---------------------------------------------------------------
 
     async def _ask_consent(self, question: Question, language: str) -> Answer:
-        areas = await self.assistant.open_areas(language)
-        hint = M.say("field_areas_hint", language, example=("、" if language == "zh" else ", ").join(areas[:3])) if areas else ""
+        areas = await self.open_areas(language)
+        hint = messages.say("field_areas_hint", language, example=("、" if language == "zh" else ", ").join(areas[:3])) if areas else ""
         flow = {"flow": "interest", "step": "consent", "lang": language, "hint": hint[:100], "values": {}}
         await self._save_flow(question.user, flow)
         lab = self.settings.lab
-        consent = M.say("consent", language, platform=M.PLATFORMS.get(question.platform, question.platform),
+        consent = messages.say("consent", language, platform=messages.PLATFORMS.get(question.platform, question.platform),
                         lab=lab.display_name(language), days=self.settings.interest.retention_days)
-        return notice(consent, language, choices=(Choice("consent_yes", M.say("consent_yes", language), "primary"),
-                                                        Choice("consent_no", M.say("consent_no", language))))
+        return notice(consent, language, choices=(Choice("consent_yes", messages.say("consent_yes", language), "primary"),
+                                                        Choice("consent_no", messages.say("consent_no", language))))
 
     def _form(self, flow: dict, errors: dict[str, str] | None = None) -> Form:
         lang, values, errors = flow["lang"], flow.get("values", {}), errors or {}
-        fields = (Field("name", M.say("field_name", lang)),
-                  Field("email", M.say("field_email", lang), hint="name@example.org"),
-                  Field("areas", M.say("field_areas", lang), hint=flow.get("hint", "")),
-                  Field("note", M.say("field_note", lang), required=False, long=True))
+        fields = (Field("name", messages.say("field_name", lang)),
+                  Field("email", messages.say("field_email", lang), hint="name@example.org"),
+                  Field("areas", messages.say("field_areas", lang), hint=flow.get("hint", "")),
+                  Field("note", messages.say("field_note", lang), required=False, long=True))
         fields = tuple(replace(f, value=values.get(f.id, ""), error=errors.get(f.id, "")) for f in fields)
-        return Form("interest", M.say("interest_title", lang), fields, M.say("interest_submit", lang))
+        return Form("interest", messages.say("interest_title", lang), fields, messages.say("interest_submit", lang))
 
     def _form_reply(self, flow: dict, prefix: str, errors: dict[str, str] | None = None) -> Answer:
         """The form, for platforms that show one; its text asks for the first missing field."""
@@ -151,9 +160,9 @@ class Flows:
         lang = flow["lang"]
         hint = f" ({missing.hint})" if missing.id == "areas" and missing.hint else ""
         space = "" if lang == "zh" else " "
-        ask = f"{M.say('ask_' + missing.id, lang)}{hint}{space}{M.say('ask_cancel', lang)}"
+        ask = f"{messages.say('ask_' + missing.id, lang)}{hint}{space}{messages.say('ask_cancel', lang)}"
         text = f"{prefix}\n\n{ask}" if prefix else ask
-        choices = (Choice("interest_edit", M.say("edit", lang)),) if errors else ()
+        choices = (Choice("interest_edit", messages.say("edit", lang)),) if errors else ()
         return notice(text, lang, choices=choices, form=form)
 
     async def _next_field(self, question: Question, flow: dict, text: str) -> Answer:
@@ -171,7 +180,7 @@ class Flows:
     async def _submitted(self, question: Question, flow: dict | None) -> Answer:
         language = (flow or {}).get("lang") or question.language or "en"
         if flow is None or flow.get("step") != "form":  # consent is checked here, not trusted to the platform
-            return notice(M.say("flow_expired", language), language)
+            return notice(messages.say("flow_expired", language), language)
         values = {k: " ".join(str(v).split()) if k != "note" else str(v).strip() for k, v in question.values.items()}
         fields = self._form(flow).fields
         flow["values"] = {f.id: values.get(f.id, "") for f in fields}
@@ -184,71 +193,76 @@ class Flows:
     async def _register(self, question: Question, flow: dict) -> Answer:
         values, lang = flow["values"], flow["lang"]
         remember(values["name"])  # masked in every log line from now on
-        await self.assistant.records_call(
-            self.assistant.records.add_interest, platform=question.platform, user=question.user, name=values["name"],
+        await self.records.run(
+            self.records.add_interest, platform=question.platform, user=question.user, name=values["name"],
             email=values["email"], areas=values["areas"], note=values.get("note", ""), language=lang,
             consent_version=consent_version(), consent_at=flow["consent_at"])
         await self._end(question.user)
         _log.info("interest registered on %s", question.platform)
-        return notice(M.say("interest_saved", lang, name=values["name"], areas=values["areas"], email=values["email"],
+        return notice(messages.say("interest_saved", lang, name=values["name"], areas=values["areas"], email=values["email"],
                                   lab=self.settings.lab.display_name(lang)), lang)
 
     # --- forget me ----------------------------------------------------------------------------
 
     async def _forget(self, question: Question, language: str) -> Answer:
-        counts, users = await self.assistant.forget(question.user)
+        # The user's records (and those of anyone who registered their email), and every conversation of theirs.
+        counts, users = await self.records.run(self.records.forget, question.user)
+        for each in users | {question.user}:
+            await self.state.call(self.memory.forget, each)
         await self._end(question.user)
-        what = [M.counted(kind, n, language) for kind, n in counts.items() if n]
+        what = [messages.counted(kind, n, language) for kind, n in counts.items() if n]
         if not what:
-            return notice(M.say("forgotten_none", language), language)
+            return notice(messages.say("forgotten_none", language), language)
         joined = ("、" if language == "zh" else ", ").join(what)
-        return notice(M.say("forgotten", language, what=joined), language)
+        return notice(messages.say("forgotten", language, what=joined), language)
 
     # --- handoff ------------------------------------------------------------------------------
 
     async def _offer_handoff(self, question: Question, text: str, language: str) -> Answer:
-        transcript = self.assistant.memory.transcript(question.conversation)
-        destination = H.route(self.settings, [t["q"] for t in transcript] + [text])
+        transcript = self.memory.transcript(question.conversation)
+        destination = handoff.route(self.settings, [t["q"] for t in transcript] + [text])
         contact = self.settings.lab.contact_email
         if destination is None:
-            return notice(M.say("handoff_unset", language, contact=contact), language)
+            return notice(messages.say("handoff_unset", language, contact=contact), language)
         flow = {"flow": "handoff", "step": "handoff", "lang": language, "request": text,
                 "conversation": question.conversation}
         await self._save_flow(question.user, flow)
         who, how = self._who_and_how(destination, question.platform, language)
-        offer = M.say("handoff_offer", language, questions=len(transcript), who=who, how=how)
-        return notice(offer, language, choices=(Choice("handoff_yes", M.say("handoff_yes", language), "primary"),
-                                                      Choice("handoff_no", M.say("handoff_no", language))))
+        offer = messages.say("handoff_offer", language, questions=len(transcript), who=who, how=how)
+        return notice(offer, language, choices=(Choice("handoff_yes", messages.say("handoff_yes", language), "primary"),
+                                                      Choice("handoff_no", messages.say("handoff_no", language))))
 
     async def _send_handoff(self, question: Question, flow: dict) -> Answer:
         lang = flow["lang"]
-        transcript = self.assistant.memory.transcript(flow["conversation"])
-        destination = H.route(self.settings, [t["q"] for t in transcript] + [flow["request"]])
+        transcript = self.memory.transcript(flow["conversation"])
+        destination = handoff.route(self.settings, [t["q"] for t in transcript] + [flow["request"]])
         who, how = self._who_and_how(destination, question.platform, lang)
         contact = self._contact(destination)
-        subject, body = H.message(flow["request"], question.platform, question.user, transcript, destination.topic)
+        subject, body = handoff.message(flow["request"], question.platform, question.user, transcript, destination.topic)
         status = "sent"
         try:
-            await H.send(self.settings, destination, subject, body)
+            if self.notifier is None:
+                raise handoff.HandoffError("no notifier was given to send handoffs with")
+            await self.notifier.send(destination, subject, body)
         except Exception as e:
             status = "failed"
             _log.error("could not hand a conversation off to %s: %s", destination, f"{type(e).__name__}: {e}"[:300])
         # Kept either way: a failed one is still there for the team (`python -m bot interest handoffs`).
-        await self.assistant.records_call(self.assistant.records.add_handoff, platform=question.platform,
-                                          user=question.user, topic=destination.topic, destination=str(destination),
-                                          status=status, transcript=[*transcript, {"q": flow["request"], "a": ""}])
+        await self.records.run(self.records.add_handoff, platform=question.platform, user=question.user,
+                               topic=destination.topic, destination=str(destination), status=status,
+                               transcript=[*transcript, {"q": flow["request"], "a": ""}])
         key = "handoff_sent" if status == "sent" else "handoff_failed"
-        return notice(M.say(key, lang, who=who, how=how, contact=contact), lang)
+        return notice(messages.say(key, lang, who=who, how=how, contact=contact), lang)
 
-    def _who_and_how(self, destination: H.Destination, platform: str, language: str) -> tuple[str, str]:
-        who = destination.name or M.say("recruitment_team", language)
+    def _who_and_how(self, destination: handoff.Destination, platform: str, language: str) -> tuple[str, str]:
+        who = destination.name or messages.say("recruitment_team", language)
         if platform in ("discord", "slack"):
-            how = M.say("how_here", language, platform=M.PLATFORMS[platform])
+            how = messages.say("how_here", language, platform=messages.PLATFORMS[platform])
         else:
-            how = M.say("how_email", language, contact=self._contact(destination))
+            how = messages.say("how_email", language, contact=self._contact(destination))
         return who, how
 
-    def _contact(self, destination: H.Destination) -> str:
+    def _contact(self, destination: handoff.Destination) -> str:
         return destination.address if destination.kind == "email" else self.settings.lab.contact_email
 
     # --- state --------------------------------------------------------------------------------
@@ -271,9 +285,9 @@ class Flows:
         if prefix not in ("consent", "handoff", "forget"):
             return ""
         typed = text.casefold()  # a button's own text typed counts as clicking it
-        if _YES.match(text) or typed == M.say(f"{prefix}_yes", flow["lang"]).casefold():
+        if _YES.match(text) or typed == messages.say(f"{prefix}_yes", flow["lang"]).casefold():
             return f"{prefix}_yes"
-        if _NO.match(text) or _CANCEL.match(text) or typed == M.say(f"{prefix}_no", flow["lang"]).casefold():
+        if _NO.match(text) or _CANCEL.match(text) or typed == messages.say(f"{prefix}_no", flow["lang"]).casefold():
             return f"{prefix}_no"
         return ""
 
@@ -286,9 +300,9 @@ def _pending(form: Form, flow: dict) -> Field | None:
 
 def _invalid(field: Field, value: str, language: str) -> str:
     if field.required and not value:
-        return M.say("invalid_required", language, label=field.label)
+        return messages.say("invalid_required", language, label=field.label)
     if len(value) > _LIMITS[field.id]:
-        return M.say("invalid_length", language, label=field.label, limit=_LIMITS[field.id])
+        return messages.say("invalid_length", language, label=field.label, limit=_LIMITS[field.id])
     if field.id == "email" and not EMAIL.fullmatch(value):
-        return M.say("invalid_email", language, label=field.label)
+        return messages.say("invalid_email", language, label=field.label)
     return ""

@@ -8,14 +8,17 @@ apart, before any write or read. Recruiters read it with `python -m bot interest
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
+import functools
 import json
 import os
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -50,7 +53,8 @@ _CREATE_S = 3.0  # how long creating the tables may wait for other processes (th
 
 
 class CandidateRecords:
-    """Blocking calls: the bot runs them on a thread of their own."""
+    """Blocking calls; from the event loop, through `run`: on a thread of their own, so that under a
+    burst they never queue behind the answers (nor answers behind them)."""
 
     def __init__(self, path: Path, *, retention_days: int, clock=time.time):
         self.path = path
@@ -58,7 +62,13 @@ class CandidateRecords:
         self._clock = clock
         self._purged_at = float("-inf")
         self._lock = threading.Lock()
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="records")
         self._ready = False
+
+    async def run(self, method, /, *args, **kwargs):
+        """`method(*args, **kwargs)`, one of these calls, on the records' own thread."""
+        call = functools.partial(method, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._thread, call)
 
     # --- the file ------------------------------------------------------------------------------
 

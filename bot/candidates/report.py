@@ -18,8 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bot import messages as M
-from bot.core import text as T
+from bot import messages
+from bot.candidates import handoff
+from bot.candidates.handoff import Notifier
+from bot.core import nlp
 
 _UNITS = {"d": 1, "w": 7, "m": 30, "y": 365}
 # Two questions are the same question when their vectors are this much closer than the pair of
@@ -95,7 +97,7 @@ def group(rows: list[dict], embedder) -> list[Group]:
         return []
     vectors = np.asarray(embedder.embed_queries(wordings), dtype=np.float32)
     floors = dict(embedder.min_similarity)
-    languages = [T.language(w) for w in wordings]
+    languages = [nlp.language(w) for w in wordings]
     similar = vectors @ vectors.T
     groups: list[tuple[int, list[int]]] = []  # (index of the example, members)
     for i in range(len(wordings)):
@@ -126,18 +128,16 @@ def write(records, embedder, out: Path, *, since: float, lab: str, now: float | 
     return report
 
 
-async def post_digest(settings, report: Report) -> int:
+async def post_digest(settings, report: Report, notifier: Notifier) -> int:
     """The report's headline and top unanswered questions, to the [handoff] destination."""
-    from bot.candidates import handoff as H
-
-    destination = H.route(settings, [])
+    destination = handoff.route(settings, [])
     if destination is None:
         print("error: --post needs a [handoff] destination (slack_channel, discord_channel or email)")
         return 1
     lines = [f"Candidate questions, {_day(report.since)} to {_day(report.until)}: {report.questions} asked, "
              f"{report.refused} refused, {report.unanswered} unanswered in all. Most frequent unanswered:"]
     lines += [f"{n}. {g.example} (x{g.count})" for n, g in enumerate(report.groups[:10], 1)]
-    await H.send(settings, destination, f"{settings.lab.name}: unanswered candidate questions", "\n".join(lines))
+    await notifier.send(destination, f"{settings.lab.name}: unanswered candidate questions", "\n".join(lines))
     return 0
 
 
@@ -148,8 +148,8 @@ def _day(at: float) -> str:
 
 
 def _topic(row: dict) -> str:
-    if row["topic"] in M.TOPIC_NAMES:
-        return M.topic_name(row["topic"], "en")
+    if row["topic"] in messages.TOPIC_NAMES:
+        return messages.topic_name(row["topic"], "en")
     return f"near: {row['best_source']}" if row["best_source"] else "nothing close"
 
 

@@ -19,8 +19,8 @@ import functools
 import re
 from dataclasses import dataclass
 
-from bot.core import figures as F
-from bot.core import text as T
+from bot.core import figures
+from bot.core import nlp
 
 # --- what the message asks --------------------------------------------------------------------
 
@@ -73,14 +73,14 @@ def read(message: str) -> Ask:
     kept = [c for c in clauses if not _INSTRUCTION.search(c)]
     instructed = len(kept) < len(clauses)
     text = " ".join(kept) if instructed else message.strip()
-    confirm, stated = _CONFIRM.search(text) is not None, tuple(F.stated(text))
+    confirm, stated = _CONFIRM.search(text) is not None, tuple(figures.stated(text))
     if confirm and stated and not answer_kind(text):  # "Does it have 500 staff?", "It pays 1M RMB, right?"
-        kind = "amount" if any(unit.startswith("money:") for unit in F.measures(text)) else "quantity"
+        kind = "amount" if any(unit.startswith("money:") for unit in figures.measures(text)) else "quantity"
     else:
         kind = answer_kind(text)
     counted = _COUNTED.search(text)
     return Ask(text=text, instructed=instructed, kind=kind, confirm=confirm, figures=stated,
-               counted=frozenset(T.tokens(counted.group(1))) if counted else frozenset())
+               counted=frozenset(nlp.tokens(counted.group(1))) if counted else frozenset())
 
 
 _COUNTED = re.compile(r"\bhow many ((?:[a-z-]+\s+){0,2}?[a-z-]+?)(?:\s+(?:are|is|do|does|did|will|work|have|has|were|can)\b|[?.]|$)",
@@ -164,14 +164,14 @@ def carries(kind: str | None, sentence: str, counted: frozenset[str] = frozenset
     "who" only when it is not a name the question itself uses (`asked`: "who set up Zhejiang Lab?"
     is not answered by "Zhejiang Lab was set up with 30 billion RMB")."""
     if kind == "amount":
-        return any(unit.startswith("money:") for unit in F.measures(sentence))
+        return any(unit.startswith("money:") for unit in figures.measures(sentence))
     if kind == "quantity":
         plain = _DATES.sub(" ", sentence)  # a year or a date counts nothing
         if counted:  # nor, for "how many <things>", a sum of money or an area
-            plain = F.without_measures(plain)
+            plain = figures.without_measures(plain)
         if _HAS_COUNT.search(plain):
             return True
-        return any(not counted or counted & set(T.tokens(m.group(1)))
+        return any(not counted or counted & set(nlp.tokens(m.group(1)))
                    for m in _COUNT_WORDS.finditer(sentence))
     if kind == "time":
         return bool(_HAS_TIME.search(sentence))
@@ -180,9 +180,9 @@ def carries(kind: str | None, sentence: str, counted: frozenset[str] = frozenset
             sentence = re.sub(re.escape(name), " ", sentence, flags=re.I)
         # "the Lab", "the University" name no one; "RMB" or "AI" is not a name at all.
         return (any(w.lower() not in _COMMON and w.lower() not in _GENERIC for w in _CAPITAL.findall(sentence))
-                or bool(T.CJK_RUN.search(sentence)))
+                or bool(nlp.CJK_RUN.search(sentence)))
     if kind == "contact":
-        return bool(T.CONTACT.search(sentence))
+        return bool(nlp.CONTACT.search(sentence))
     if kind == "city":  # a sentence that says where something is, not one that mentions a country
         return bool(locates(sentence) or re.search(r"[\u4e00-\u9fff]{1,6}市", sentence))
     if kind == "place":
@@ -281,7 +281,7 @@ def _entities(question: str) -> tuple[Entity, ...]:
     for part in _ZH_SPLIT.split(question):
         part = part.strip()
         m = _ZH_ORG.search(part)
-        if m and T.CJK_RUN.search(part) and re.fullmatch(r"[A-Za-z0-9\u3400-\u9fff]+", part):  # "Nova机器人研究院" too
+        if m and nlp.CJK_RUN.search(part) and re.fullmatch(r"[A-Za-z0-9\u3400-\u9fff]+", part):  # "Nova机器人研究院" too
             core = part[: m.start()]
             if len(core) >= 2 and core not in _ZH_GENERIC:
                 out.append(Entity(part, frozenset({core}), True))
@@ -289,7 +289,7 @@ def _entities(question: str) -> tuple[Entity, ...]:
 
 
 def _norm_token(t: str) -> str:
-    return T._stem(t.strip("'’").lower())
+    return nlp._stem(t.strip("'’").lower())
 
 
 def _acronyms(text: str) -> set[str]:
@@ -312,7 +312,7 @@ class Context:
         self.text = text
         words = re.findall(r"\w+", text.lower())
         self.words = {_norm_token(w) for w in words} | _acronyms(text)
-        self.cjk = bool(T.CJK_RUN.search(text))
+        self.cjk = bool(nlp.CJK_RUN.search(text))
         # word -> the kinds of organisation it names here ("" when it stands alone): "zhejiang" ->
         # {"university"} in a text that only ever says "Zhejiang University".
         self.heads: dict[str, set[str]] = {}

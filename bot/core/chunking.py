@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from bot.core import formats
-from bot.core import text as T
+from bot.core import nlp
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
@@ -35,7 +35,7 @@ def _sections(text: str, title: str) -> list[tuple[str, list[str]]]:
     """(heading path, paragraphs) in document order."""
     stack: list[tuple[int, str]] = []
     out: list[tuple[str, list[str]]] = [("", [])]
-    for block in T.paragraphs(text):
+    for block in nlp.paragraphs(text):
         first, _, rest = block.partition("\n")
         m = _HEADING.match(first)
         if m:
@@ -53,7 +53,7 @@ def _sections(text: str, title: str) -> list[tuple[str, list[str]]]:
 def _quotable(sentence: str) -> bool:
     """Long enough to say something; a short line that states a fact always is: an address, link,
     phone number, date or sum ("Tel: +49 …", "Room 203-525"), or a labelled value ("Office: B2")."""
-    return (len(sentence) >= 25 or (len(sentence) >= 8 and bool(T.CJK_RUN.search(sentence)))
+    return (len(sentence) >= 25 or (len(sentence) >= 8 and bool(nlp.CJK_RUN.search(sentence)))
             or (len(sentence) >= 6 and any(ch.isdigit() for ch in sentence))
             or bool(formats.LABELLED.match(sentence)) or formats.has_fact(sentence))
 
@@ -82,7 +82,7 @@ def split(text: str, *, title: str, chunk_chars: int) -> list[Piece]:
             if len(para) <= chunk_chars:
                 units.append(para)
             else:
-                units.extend(T.sentences(para))
+                units.extend(nlp.sentences(para))
         buf: list[str] = []
         for unit in units:
             if buf and len("\n\n".join(buf + [unit])) > chunk_chars:
@@ -107,5 +107,5 @@ def _join_list_intros(paras: list[str]) -> list[str]:
 
 def _piece(section: str, units: list[str]) -> Piece:
     body = "\n\n".join(units)
-    sents = tuple(s for u in units if not u.startswith("#") for s in T.sentences(u) if _quotable(s))
+    sents = tuple(s for u in units if not u.startswith("#") for s in nlp.sentences(u) if _quotable(s))
     return Piece(section=section, text=body, sentences=sents)

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot import messages as M
+from bot import messages
 from bot.config import Settings
-from bot.core import answerability as A
-from bot.core import decision as D
-from bot.core import figures as F
-from bot.core import text as T
+from bot.core import answerability
+from bot.core import decision
+from bot.core import figures
+from bot.core import nlp
 from bot.core.lexical import LexicalIndex
 from bot.core.retrieval import Hit, Retrieval
 from bot.core.store import Sentence
@@ -61,7 +61,7 @@ class Evidence:
         return self.hit.chunk.path
 
     def feature(self, name: str) -> float:
-        return self.features[D.FEATURES.index(name)]
+        return self.features[decision.FEATURES.index(name)]
 
 
 def topics_of(text: str) -> list[str]:
@@ -74,7 +74,7 @@ def _is_enumeration(sentence: str) -> bool:
 
 
 def candidates(question: str, *, retrieval: Retrieval, sentences: list[Sentence], lexical: LexicalIndex,
-               settings: Settings, ask: A.Ask, focus: np.ndarray | None = None,
+               settings: Settings, ask: answerability.Ask, focus: np.ndarray | None = None,
                predicate: np.ndarray | None = None, name_documents: dict | None = None,
                scored: bool = True) -> list[Evidence]:
     """Every sentence of the retrieved passages with its features and the model's probability
@@ -87,28 +87,28 @@ def candidates(question: str, *, retrieval: Retrieval, sentences: list[Sentence]
     """
     hits = {h.chunk.id: (rank, h) for rank, h in enumerate(retrieval.hits)}
     relevant = {h.chunk.id for h in retrieval.relevant}
-    asked = A.entities(question)
+    asked = answerability.entities(question)
     aliases = _aliases(settings)
     elsewhere = about_someone_else(asked, retrieval.hits, aliases, name_documents)
     name_documents = name_documents or {}
     # The subject is read separately; overlap counts the words of what is asked.
-    named = {t for e in asked for t in T.tokens(e.surface)}
-    q_tokens = set(T.tokens(question))
+    named = {t for e in asked for t in nlp.tokens(e.surface)}
+    q_tokens = set(nlp.tokens(question))
     weight = sum(lexical.weight(t) for t in q_tokens) or 1.0
     q_tokens -= named
     wants_list = bool(_LIST_QUESTION.search(question))
     topics = topics_of(question)
-    also = {t for name, alias in aliases for e in asked if name == e.surface.lower() for t in T.tokens(alias)}
+    also = {t for name, alias in aliases for e in asked if name == e.surface.lower() for t in nlp.tokens(alias)}
     best_passage = max((h.margin for h in retrieval.hits), default=0.0)
     eligible: list[tuple[Sentence, Hit, int, float]] = []
     for s in sentences:
         rank, hit = hits.get(s.chunk_id, (0, None))
-        if hit is None or A.addresses_the_bot(s.text):
+        if hit is None or answerability.addresses_the_bot(s.text):
             continue
         if hit.chunk.path in elsewhere and not all(_around_sentence(s.text, aliases).mentions(e) for e in asked):
             continue  # a page about a competing subject answers only where the sentence names the asked one
         # Cosines are read above the floor of the sentence's own language.
-        eligible.append((s, hit, rank, retrieval.floors.get(T.language(s.text), hit.floor)))
+        eligible.append((s, hit, rank, retrieval.floors.get(nlp.language(s.text), hit.floor)))
     if not eligible:
         return []
     vectors = np.array([s.vector for s, *_ in eligible])
@@ -120,15 +120,15 @@ def candidates(question: str, *, retrieval: Retrieval, sentences: list[Sentence]
     rows: list[dict[str, float]] = []
     kept: list[tuple[Sentence, Hit]] = []
     # The nearest candidates only are weighed (as the model was fitted): the rest are far from it.
-    for i in np.argsort(-near, kind="stable")[:D.CANDIDATES]:
+    for i in np.argsort(-near, kind="stable")[:decision.CANDIDATES]:
         s, hit, rank, _ = eligible[i]
         similarity = float(near[i])
-        shared = q_tokens & set(T.tokens(s.text))
+        shared = q_tokens & set(nlp.tokens(s.text))
         own = _around_sentence(s.text, aliases)
         around = _around(hit.chunk, aliases) if asked else None
-        language = D.language_pair(retrieval.language, s.text)
-        formats = D.formats_of(s.text)
-        in_sentence, covered, unreadable, missing = D.names(asked, own, around, hit.chunk.path, name_documents)
+        language = decision.language_pair(retrieval.language, s.text)
+        formats = decision.formats_of(s.text)
+        in_sentence, covered, unreadable, missing = decision.names(asked, own, around, hit.chunk.path, name_documents)
         rows.append({
             "similarity": similarity, "predicate": float(asked_near[i]), "focus": float(focus_near[i]),
             "below_best": similarity - float(near.max()),
@@ -138,26 +138,26 @@ def candidates(question: str, *, retrieval: Retrieval, sentences: list[Sentence]
             "overlap": sum(lexical.weight(t) for t in shared) / weight, "overlap_any": float(bool(shared)),
             "names_in_sentence": in_sentence, "names_covered": covered, "names_unreadable": unreadable,
             "names_missing": missing,
-            "other_subject": float(bool(asked) and A.names_other_subject(s.text, asked, also)),
+            "other_subject": float(bool(asked) and answerability.names_other_subject(s.text, asked, also)),
             "no_names": float(not asked),
-            "carries": float(A.carries(ask.kind, s.text, ask.counted, tuple(e.surface for e in asked))),
+            "carries": float(answerability.carries(ask.kind, s.text, ask.counted, tuple(e.surface for e in asked))),
             "open_kind": float(ask.kind is None),
             "topic_asked": float(bool(topics)), "on_topic": float(any(SENSITIVE[t].search(s.text) for t in topics)),
             "same_language": language[0], "cross_language": language[1],
             "cross_similarity": language[1] * similarity,
             "cross_predicate": language[1] * float(asked_near[i]),
             "has_contact": formats[0], "has_phone": formats[1], "has_date": formats[2], "has_money": formats[3],
-            "has_digit": formats[4], "label_asked": D.label_asked(s.text, q_tokens), "length": D.length(s.text),
+            "has_digit": formats[4], "label_asked": decision.label_asked(s.text, q_tokens), "length": decision.length(s.text),
             "enumeration_for_list": float(wants_list and _is_enumeration(s.text)),
-            "handoff": float(hit.chunk.handoff), "leans_on_context": float(A.leans_on_context(s.text)),
+            "handoff": float(hit.chunk.handoff), "leans_on_context": float(answerability.leans_on_context(s.text)),
             "first_of_passage": float(s.position == 0),
         })
         kept.append((s, hit))
     if not rows:
         return []
-    x = np.array([[row[name] for name in D.FEATURES] for row in rows])
+    x = np.array([[row[name] for name in decision.FEATURES] for row in rows])
     # (Unscored when the features are being recorded to fit the model: bot.training.)
-    probabilities = D.model().probabilities(x) if scored else np.zeros(len(x))
+    probabilities = decision.model().probabilities(x) if scored else np.zeros(len(x))
     out = [Evidence(s, hit, float(p), tuple(row)) for (s, hit), p, row in zip(kept, probabilities, x.tolist())]
     return sorted(out, key=lambda e: -e.score)
 
@@ -169,7 +169,7 @@ def _ranks(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def about_someone_else(asked: list[A.Entity], hits: tuple[Hit, ...], aliases: tuple[tuple[str, str], ...],
+def about_someone_else(asked: list[answerability.Entity], hits: tuple[Hit, ...], aliases: tuple[tuple[str, str], ...],
                        name_documents: dict | None = None) -> set[str]:
     """The documents about a competing subject: for a name the question uses, some retrieved
     document says it and this one (its retrieved passages, title, profile, opening) never does,
@@ -199,8 +199,8 @@ def about_someone_else(asked: list[A.Entity], hits: tuple[Hit, ...], aliases: tu
 
 
 @functools.lru_cache(maxsize=1024)
-def _around_document(text: str, aliases: tuple[tuple[str, str], ...]) -> A.Context:
-    return A.Context(text, aliases=dict(aliases))
+def _around_document(text: str, aliases: tuple[tuple[str, str], ...]) -> answerability.Context:
+    return answerability.Context(text, aliases=dict(aliases))
 
 
 def _select(ranked: list[Evidence], settings: Settings, margin: float, wants_list: bool = False) -> list[Evidence]:
@@ -214,8 +214,8 @@ def _select(ranked: list[Evidence], settings: Settings, margin: float, wants_lis
         nonlocal size
         if size + len(ev.sentence.text) > settings.answer.max_chars and chosen:
             return
-        words = set(T.tokens(ev.sentence.text))
-        if any(len(words & set(T.tokens(c.sentence.text))) > 0.8 * max(len(words), 1) for c in chosen):
+        words = set(nlp.tokens(ev.sentence.text))
+        if any(len(words & set(nlp.tokens(c.sentence.text))) > 0.8 * max(len(words), 1) for c in chosen):
             return
         chosen.append(ev)
         size += len(ev.sentence.text)
@@ -241,13 +241,13 @@ def _conflicts(chosen: list[Evidence], ranked: list[Evidence], kind: str | None,
     extra: list[Evidence] = []
     found = False
     for ev in chosen:
-        mine = F.measures(ev.sentence.text, years=kind == "time")
+        mine = figures.measures(ev.sentence.text, years=kind == "time")
         if not mine:
             continue
         for other in ranked:
             if other.score < floor or other.path == ev.path or other in extra:
                 continue
-            if F.disagree(mine, F.measures(other.sentence.text, years=kind == "time")):
+            if figures.disagree(mine, figures.measures(other.sentence.text, years=kind == "time")):
                 found = True
                 if other not in chosen:
                     extra.append(other)
@@ -261,15 +261,15 @@ LEAD_IN = re.compile(r"^\[(?!\d+\])[^\]\n]{1,80}\]\s*")
 
 
 @functools.lru_cache(maxsize=4096)  # chunks recur across questions; parsing one costs ~0.3 ms
-def _around(chunk: Chunk, aliases: tuple[tuple[str, str], ...] = ()) -> A.Context:
+def _around(chunk: Chunk, aliases: tuple[tuple[str, str], ...] = ()) -> answerability.Context:
     """What a passage is about: its document's title, owner and opening, its section, its text."""
-    return A.Context(chunk.title, chunk.organisation, chunk.subject, chunk.lead, chunk.section, chunk.text,
+    return answerability.Context(chunk.title, chunk.organisation, chunk.subject, chunk.lead, chunk.section, chunk.text,
                      aliases=dict(aliases))
 
 
 @functools.lru_cache(maxsize=65536)
-def _around_sentence(sentence: str, aliases: tuple[tuple[str, str], ...]) -> A.Context:
-    return A.Context(sentence, aliases=dict(aliases))
+def _around_sentence(sentence: str, aliases: tuple[tuple[str, str], ...]) -> answerability.Context:
+    return answerability.Context(sentence, aliases=dict(aliases))
 
 
 def _aliases(settings: Settings) -> tuple[tuple[str, str], ...]:
@@ -278,13 +278,13 @@ def _aliases(settings: Settings) -> tuple[tuple[str, str], ...]:
     return ((lab.name.lower(), lab.name_zh), (lab.name_zh.lower(), lab.name)) if lab.name and lab.name_zh else ()
 
 
-def _subject(ev: Evidence, asked: list[A.Entity]) -> str:
+def _subject(ev: Evidence, asked: list[answerability.Entity]) -> str:
     """Whom a sentence is about: the name the question used when the passage is about it, else its
     title (when short) or section."""
     c = ev.hit.chunk
     context = _around(c)
     for entity in asked:
-        if not entity.cjk and context.mentions(entity) and T.language(ev.sentence.text) == "en":
+        if not entity.cjk and context.mentions(entity) and nlp.language(ev.sentence.text) == "en":
             return entity.surface
     section = c.section.rsplit(" > ", 1)[-1].rsplit(" / ", 1)[-1] if c.section else ""
     return c.title if len(c.title) <= 60 else section
@@ -303,7 +303,7 @@ def _whose(evidence: list[Evidence], settings: Settings, language: str) -> str:
 
 
 def _render(evidence: list[Evidence], language: str, whose: str,
-            asked: list[A.Entity]) -> tuple[str, tuple[Source, ...]]:
+            asked: list[answerability.Entity]) -> tuple[str, tuple[Source, ...]]:
     """Quote the evidence grouped by source in reading order, each group cited [n]."""
     numbers: dict[str, int] = {}
     sources: list[Source] = []
@@ -319,30 +319,30 @@ def _render(evidence: list[Evidence], language: str, whose: str,
         last_of_group = i + 1 == len(ordered) or ordered[i + 1].path != ev.path
         body = ev.sentence.text.rstrip()
         first_of_group = i == 0 or ordered[i - 1].path != ev.path
-        if first_of_group and not ev.hit.chunk.handoff and A.leans_on_context(body):
+        if first_of_group and not ev.hit.chunk.handoff and answerability.leans_on_context(body):
             subject = _subject(ev, asked)
             if subject and subject.lower() not in body.lower():
                 body = f"[{subject}] {body}"
         parts.append(f"{body} [{numbers[ev.path]}]" if last_of_group else body)
-    if any("\n" in p for p in parts) or len({T.language(p) for p in parts}) > 1:
+    if any("\n" in p for p in parts) or len({nlp.language(p) for p in parts}) > 1:
         joiner = "\n\n"
     else:  # Chinese sentences run on without spaces
-        joiner = "" if all(T.language(p) == "zh" for p in parts) else " "
+        joiner = "" if all(nlp.language(p) == "zh" for p in parts) else " "
     text = joiner.join(parts)
-    intro = M.say("evidence_intro", language, lab=whose) if whose else M.say("evidence_intro_neutral", language)
+    intro = messages.say("evidence_intro", language, lab=whose) if whose else messages.say("evidence_intro_neutral", language)
     if intro:
         text = f"{intro}\n\n{text}"
-    languages = {T.language(e.sentence.text) for e in evidence}
+    languages = {nlp.language(e.sentence.text) for e in evidence}
     if languages == {"en"} and language == "zh" or languages == {"zh"} and language == "en":
-        text += "\n\n" + M.say("quoted_note", language)
+        text += "\n\n" + messages.say("quoted_note", language)
     return text, tuple(sources)
 
 
 def _says_what_was_asked(question: str, evidence: str) -> bool:
     """The evidence holds a word of what a yes/no question asks (its names aside)."""
-    named = {t for e in A.entities(question) for t in T.tokens(e.surface)}
-    asked = set(T.tokens(question)) - named - _YES_NO_WORDS
-    said = set(T.tokens(evidence))
+    named = {t for e in answerability.entities(question) for t in nlp.tokens(e.surface)}
+    asked = set(nlp.tokens(question)) - named - _YES_NO_WORDS
+    said = set(nlp.tokens(evidence))
     # "postdocs" is said by "Postdoctoral": a shared beginning of five letters or more counts.
     return not asked or any(a in said or any(len(a) >= 5 and w.startswith(a[:max(5, len(a) - 2)]) for w in said)
                             for a in asked)
@@ -356,15 +356,15 @@ def refusal(language: str, settings: Settings, topic: str | None = None, questio
     lab, contact = settings.lab.display_name(language), settings.lab.contact_email
     other = _other_subject(question, settings)
     key = ("refusal_topic" if topic else "refusal") + ("_other" if other else "")
-    text = M.say(key, language, lab=lab, contact=contact, subject=other,
-                 topic=M.topic_name(topic, language) if topic else "")
+    text = messages.say(key, language, lab=lab, contact=contact, subject=other,
+                 topic=messages.topic_name(topic, language) if topic else "")
     return Answer(text=text, sources=(), grounded=False, language=language, unanswered=unanswered)
 
 
 def _other_subject(question: str, settings: Settings) -> str:
     """The organisation a question names when it is not our lab ("" when it names ours or none)."""
     ours = {n.lower() for n in (settings.lab.name, settings.lab.name_zh) if n}
-    named = [e for e in A.entities(question) if e.cjk or A.names_organisation(e)]
+    named = [e for e in answerability.entities(question) if e.cjk or answerability.names_organisation(e)]
     if not named or any(e.surface.lower() in ours for e in named):
         return ""
     return named[0].surface
@@ -373,20 +373,20 @@ def _other_subject(question: str, settings: Settings) -> str:
 def instructions_only(language: str, settings: Settings) -> Answer:
     """A message that tells the bot what to do or say instead of asking: no evidence is quoted."""
     lab, contact = settings.lab.display_name(language), settings.lab.contact_email
-    return Answer(text=M.say("instruction", language, lab=lab, contact=contact), sources=(), grounded=False,
+    return Answer(text=messages.say("instruction", language, lab=lab, contact=contact), sources=(), grounded=False,
                   language=language)
 
 
 def compose(question: str, *, language: str, retrieval: Retrieval, sentences: list[Sentence],
             lexical: LexicalIndex, settings: Settings, focus: np.ndarray | None = None,
-            predicate: np.ndarray | None = None, ask: A.Ask, name_documents: dict | None = None) -> Answer:
+            predicate: np.ndarray | None = None, ask: answerability.Ask, name_documents: dict | None = None) -> Answer:
     """The extractive answer to `question` (the search query: a follow-up already made standalone);
     `ask` is what the candidate's own message asks (kind, stated figures; its instructions to the
     bot already set aside by the assistant); `name_documents`: per name in the question, the page
     in the other script that is about it."""
     ranked = candidates(question, retrieval=retrieval, sentences=sentences, lexical=lexical, settings=settings,
                         ask=ask, focus=focus, predicate=predicate, name_documents=name_documents)
-    decide = D.model()
+    decide = decision.model()
     topics = topics_of(question)
     if topics:  # only a sentence that speaks to the topic may answer; a merely nearby fact is not an answer
         ranked = [e for e in ranked if e.feature("on_topic")]
@@ -406,19 +406,19 @@ def compose(question: str, *, language: str, retrieval: Retrieval, sentences: li
         return refusal(language, settings, topic=topics[0] if topics else None, question=question,
                        unanswered=not topics)
 
-    asked = A.entities(question)
+    asked = answerability.entities(question)
     chosen = _select(ranked, settings, decide.margin, bool(_LIST_QUESTION.search(question)))
     conflicting, differ = _conflicts(chosen, ranked, ask.kind, ranked[0].score - 3 * decide.margin)
     evidence = chosen + conflicting
     text, sources = _render(evidence, language, _whose(evidence, settings, language), asked)
     quoted = " ".join(e.sentence.text for e in evidence)
-    if ask.confirm and ask.figures and not F.supported(ask.figures, quoted):
-        text = f"{M.say('premise_unconfirmed', language)}\n\n{text}"
+    if ask.confirm and ask.figures and not figures.supported(ask.figures, quoted):
+        text = f"{messages.say('premise_unconfirmed', language)}\n\n{text}"
     elif ask.confirm and not _says_what_was_asked(question, quoted):
         # "Does X hire interns?" answered by X's list of positions: say that it is not said outright.
-        text = f"{M.say('not_stated', language)}\n\n{text}"
+        text = f"{messages.say('not_stated', language)}\n\n{text}"
     if differ:
-        text += "\n\n" + M.say("conflict", language)
+        text += "\n\n" + messages.say("conflict", language)
     if handoff:
-        text += "\n\n" + M.say("handoff", language, contact=settings.lab.contact_email)
+        text += "\n\n" + messages.say("handoff", language, contact=settings.lab.contact_email)
     return Answer(text=text, sources=sources, grounded=not handoff, language=language)

@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.core import answerability as A
+from bot.core import answerability
 from bot.core import formats
-from bot.core import text as T
+from bot.core import nlp
 
 WEIGHTS = Path(__file__).with_name("decision.json")
 CANDIDATES = 60  # the nearest sentences weighed per question (fitted and answered alike)
@@ -124,7 +124,7 @@ def model() -> Model:
 
 
 def language_pair(question_language: str, sentence: str) -> tuple[float, float]:
-    same = T.language(sentence) == question_language
+    same = nlp.language(sentence) == question_language
     return float(same), float(not same)
 
 
@@ -140,14 +140,14 @@ def label_asked(sentence: str, asked: set[str]) -> float:
     if not formats.LABELLED.match(sentence):
         return 0.0
     label = re.split(r"[:：]", sentence, maxsplit=1)[0]
-    return float(bool(asked & set(T.tokens(label))))
+    return float(bool(asked & set(nlp.tokens(label))))
 
 
 def length(sentence: str) -> float:
     return math.log(1 + len(sentence))
 
 
-def names(asked: list[A.Entity], own: A.Context, around: A.Context | None, path: str,
+def names(asked: list[answerability.Entity], own: answerability.Context, around: answerability.Context | None, path: str,
           name_documents: dict) -> tuple[float, float, float, float]:
     """(share said by the sentence, all said by sentence or passage, one unreadable here, one
     missing). A name in the other script cannot be read by its letters: only the page found to be

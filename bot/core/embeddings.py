@@ -20,7 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from bot.config import EmbeddingSettings
-from bot.core import text as T
+from bot.core import nlp
 from bot.errors import EmbeddingError
 
 _log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class HashingEmbedder:
 
     def _vector(self, text: str) -> np.ndarray:
         vec = np.zeros(self.dim, dtype=np.float32)
-        words = T.tokens(text)
+        words = nlp.tokens(text)
         grams = list(words)
         for w in words:
             if w.isascii() and len(w) > 4:

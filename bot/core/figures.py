@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from bot.core import text as T
+from bot.core import nlp
 
 _AREA = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(mu|hectares?|acres?|square met(?:er|re)s?|km2|km²|亩|公顷|平方米)", re.I)
 _AREA_UNIT = {"hectare": "ha", "hectares": "ha", "公顷": "ha", "acre": "acre", "acres": "acre", "亩": "mu"}
@@ -41,7 +41,7 @@ def measures(text: str, *, years: bool = False) -> dict[str, float]:
             out[f"money:{_CURRENCY.get(currency, currency)}"] = _number(m["n"]) * _SCALE.get((m["scale"] or "").lower(), 1)
     for value, noun in _COUNT.findall(text):
         if _COUNTED.fullmatch(noun):
-            out[f"count:{T._stem(noun.lower())}"] = _number(value)
+            out[f"count:{nlp._stem(noun.lower())}"] = _number(value)
     if years:
         found = _YEAR.findall(text)
         if len(found) == 1:  # one date in the sentence: what it dates is clear enough to compare

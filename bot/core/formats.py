@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from bot.core.text import CONTACT
+from bot.core.nlp import CONTACT
 
 _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|"
           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")

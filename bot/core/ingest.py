@@ -20,7 +20,7 @@ import numpy as np
 
 from bot.config import Settings
 from bot.core import chunking, loaders, profile
-from bot.core.text import paragraphs as text_paragraphs
+from bot.core.nlp import paragraphs as text_paragraphs
 from bot.core.embeddings import Embedder
 from bot.core.store import Store
 from bot.core.types import Chunk

@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from bot.core import formats, markup
-from bot.core import text as T
+from bot.core import nlp
 
 _log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def _has_prose(text: str) -> bool:
     content); a page of menus and link labels has neither."""
     for line in text.splitlines():
         line = line.strip().lstrip("#-").strip()
-        if len(line.split()) >= 6 or sum(len(r) for r in T.CJK_RUN.findall(line)) >= 12:
+        if len(line.split()) >= 6 or sum(len(r) for r in nlp.CJK_RUN.findall(line)) >= 12:
             return True
     return formats.has_fact(text)
 
@@ -227,11 +227,11 @@ def _heading_like(line: str, first: bool, width: int) -> bool:
         return False
     if re.search(r"@|https?://|www\.", s):  # an address is content, not a heading
         return False
-    if not s or s.startswith(("-", "*", "#", "|")) or _ends_sentence(s) or T.CONNECTOR_END.search(s):
+    if not s or s.startswith(("-", "*", "#", "|")) or _ends_sentence(s) or nlp.CONNECTOR_END.search(s):
         return False
     if s[0].islower() or re.match(r"^\d+[.)]\s", s):
         return False
-    cjk = sum(len(r) for r in T.CJK_RUN.findall(s))
+    cjk = sum(len(r) for r in nlp.CJK_RUN.findall(s))
     if cjk:
         return cjk <= (60 if first else 30) and "，" not in s
     words = len(s.split())
@@ -276,7 +276,7 @@ def structure_plain_text(text: str) -> str:
 
     def flush():
         if para:
-            out.append(" ".join(para) if not T.CJK_RUN.search(para[0]) else "".join(para))
+            out.append(" ".join(para) if not nlp.CJK_RUN.search(para[0]) else "".join(para))
             para.clear()
 
     for i, (ln, kind) in enumerate(zip(lines, kinds)):
@@ -284,7 +284,7 @@ def structure_plain_text(text: str) -> str:
             # A blank line ends a paragraph unless the sentence obviously goes on.
             nxt = next((lines[j] for j in range(i + 1, len(lines)) if lines[j]), "")
             # ("please contact:" is continued by the address on the next line.)
-            if para and not (nxt[:1].islower() or T.CONNECTOR_END.search(para[-1]) or para[-1].endswith((":", "："))):
+            if para and not (nxt[:1].islower() or nlp.CONNECTOR_END.search(para[-1]) or para[-1].endswith((":", "："))):
                 flush()
             continue
         if kind == "heading":
@@ -373,8 +373,8 @@ def _load_html(text: str, key: str) -> Document:
 
 def _content_blocks(blocks: list[markup.Block], main: str) -> list[markup.Block]:
     """The blocks to keep, judged against trafilatura's text (`main`)."""
-    main_words = set(T.tokens(main))
-    body_words = {w for b in blocks if not b.chrome for w in T.tokens(b.text)}
+    main_words = set(nlp.tokens(main))
+    body_words = {w for b in blocks if not b.chrome for w in nlp.tokens(b.text)}
     if not main_words or len(main_words & body_words) < 0.5 * len(body_words):
         return [b for b in blocks if not b.chrome or formats.has_fact(b.text)]  # trafilatura missed the page
     main_facts = {formats.normalised(f) for fs in formats.facts(main).values() for f in fs}
@@ -384,7 +384,7 @@ def _content_blocks(blocks: list[markup.Block], main: str) -> list[markup.Block]
         formats.normalised(f) not in main_facts for fs in formats.facts(b.text).values() for f in fs)}
     kept = []
     for b in blocks:
-        words = T.tokens(b.text)
+        words = nlp.tokens(b.text)
         in_main = bool(words) and sum(w in main_words for w in words) >= 0.6 * len(words)
         if in_main or not b.chrome or b.region in cards:
             kept.append(b)

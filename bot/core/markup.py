@@ -14,7 +14,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from bot.core import text as T
+from bot.core import nlp
 
 # --- template syntax ------------------------------------------------------------------------------
 
@@ -49,7 +49,7 @@ highlight_style theme css js feature_image cover thumbnail order""".split())
 def _is_content(value: str) -> bool:
     """Words a reader sees: a phrase (spaces or Chinese), an address or a link; not an identifier."""
     v = value.strip()
-    return bool(v) and (" " in v or bool(T.CJK_RUN.search(v)) or bool(T.CONTACT.search(v)))
+    return bool(v) and (" " in v or bool(nlp.CJK_RUN.search(v)) or bool(nlp.CONTACT.search(v)))
 
 
 def _label(key: str) -> str:
@@ -88,7 +88,7 @@ def front_matter_content(meta: dict, *, title: str = "") -> str:
 
 def _prose(value: str) -> bool:
     v = value.strip()
-    return len(v.split()) >= 8 or sum(len(r) for r in T.CJK_RUN.findall(v)) >= 16
+    return len(v.split()) >= 8 or sum(len(r) for r in nlp.CJK_RUN.findall(v)) >= 16
 
 
 def _one_line(value: str) -> str:
@@ -275,7 +275,7 @@ def _card_line(b: Block) -> bool:
 
 
 def _sentence_like(text: str) -> bool:
-    return (len(text.split()) > 14 or sum(len(r) for r in T.CJK_RUN.findall(text)) > 30
+    return (len(text.split()) > 14 or sum(len(r) for r in nlp.CJK_RUN.findall(text)) > 30
             or text.rstrip().endswith(("。", "；", ";")))
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.core import text as T
+from bot.core import nlp
 from bot.core.loaders import TITLE_SEPARATOR, LoadError, front_matter
 
 # A lab can say whose pages a folder holds: `_folder.md` (front matter) or `.bot.toml`, with
@@ -54,7 +54,7 @@ def build(doc, path: Path, root: Path | None = None) -> Profile:
             if isinstance(name, dict):
                 name = name.get("name") or ""
             name = " ".join(str(name or "").split()).strip(" ,;|")
-            if 1 < len(name) <= 120 and not T.CONTACT.fullmatch(name):
+            if 1 < len(name) <= 120 and not nlp.CONTACT.fullmatch(name):
                 found.append((where, name))
 
     add("front matter", meta.get("organisation"), meta.get("organization"), meta.get("org"))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.config import RetrievalSettings
-from bot.core import text as T
+from bot.core import nlp
 from bot.core.embeddings import Embedder
 from bot.core.store import Store
 from bot.core.types import Chunk
@@ -69,12 +69,12 @@ class Retriever:
         s = self.settings
         qvec = self.embedder.embed_queries([query])[0] if vector is None else vector
         dense = self.store.query(qvec, s.candidates)
-        words = T.tokens(query)
+        words = nlp.tokens(query)
         lexical = self.lexical.search(words, s.candidates)
         # Words in the other script than the question's ("Denolle 课题组…", "the 之江 campus") get a
         # ranking of their own: among the question's many own-script words they count for little, yet
         # they are what finds the other language's pages about the same names.
-        other = [w for w in words if bool(T.CJK_RUN.match(w)) != (language == "zh")]
+        other = [w for w in words if bool(nlp.CJK_RUN.match(w)) != (language == "zh")]
         lexical_other = self.lexical.search(other, s.candidates) if other and len(other) < len(words) else []
         by_sentence = self.store.query_sentences([qvec] if predicate is None else [qvec, predicate], s.candidates)
 
@@ -84,7 +84,7 @@ class Retriever:
             chunks.update(self.store.chunks(unseen))
         lexical = [(cid, score) for cid, score in lexical if cid in chunks]  # (gone: a replaced generation's)
         lexical_other = [(cid, score) for cid, score in lexical_other if cid in chunks]
-        lang = {cid: T.language(c.text) for cid, c in chunks.items()}
+        lang = {cid: nlp.language(c.text) for cid, c in chunks.items()}
         floor = {cid: self.floor(language, lang[cid]) for cid in chunks}
         similarity = {c.id: sim for c, sim in dense}
         missing = [cid for cid in chunks if cid not in similarity]

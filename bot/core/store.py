@@ -21,7 +21,7 @@ import numpy as np
 
 from bot.config import Settings
 from bot.core import lexical
-from bot.core import text as T
+from bot.core import nlp
 from bot.core.types import Chunk
 from bot.errors import EmptyIndexError, IndexMismatchError, StoreError
 
@@ -343,7 +343,7 @@ class Store:
     def _build_lexical(self, collection) -> lexical.LexicalIndex:
         # Position records are listed from their fields, never searched as documents (see query).
         return lexical.LexicalIndex.build(
-            (cid, T.tokens(f"{meta.get('title', '')} {meta.get('section', '')} {doc}"))
+            (cid, nlp.tokens(f"{meta.get('title', '')} {meta.get('section', '')} {doc}"))
             for got in _read(collection, ["documents", "metadatas"])
             for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]) if not meta.get("record"))
 

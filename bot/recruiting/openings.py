@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.core import text as T
+from bot.core import nlp
 from bot.core.embeddings import Embedder
 from bot.core.store import Store
 from bot.recruiting.positions import Position, levels_in
@@ -32,7 +32,7 @@ _SHARED_WEIGHT = 0.01
 _SHARED_MAX = 3
 
 # Words of a question about openings that say nothing about which opening.
-_GENERIC = frozenset(T.tokens(
+_GENERIC = frozenset(nlp.tokens(
     "open opening openings position positions vacancy vacancies job jobs role roles hiring hire hired recruit recruits "
     "recruiting recruitment recruited available currently now still any lab laboratory have has got are is there "
     "which what kind kinds type types field fields area areas direction directions research opportunity "
@@ -75,9 +75,9 @@ def read(question: str, lab_names: tuple[str, ...]) -> Reading:
         if name:
             rest = re.sub(re.escape(name), " ", rest, flags=re.I)
     words = [w for w in re.findall(r"[A-Za-z][A-Za-z0-9+#.-]*", rest)
-             if len(w) > 1 and T.tokens(w) and T.tokens(w)[0] not in _GENERIC]
+             if len(w) > 1 and nlp.tokens(w) and nlp.tokens(w)[0] not in _GENERIC]
     rest = re.sub("[的了吗呢吧啊是在有和与及或我你们这那哪些]", " ", _ZH_GENERIC.sub(" ", rest))
-    chinese = [run for run in T.CJK_RUN.findall(rest) if len(run) >= 2]
+    chinese = [run for run in nlp.CJK_RUN.findall(rest) if len(run) >= 2]
     return Reading(topic=" ".join(words + chinese), levels=levels)
 
 
@@ -90,8 +90,8 @@ class Openings:
         self._areas = area_vectors          # path -> one row per area name
         self._sentences = sentences         # path -> (sentence, vector) of the record's body
         self._floor = floor                 # (question language, passage language) -> cosine floor
-        self._names = {p.path: set(T.tokens(" ".join([*p.areas, p.title, p.organisation]))) for p in positions}
-        self._words = {p.path: set(T.tokens(" ".join([*p.areas, p.title, *(s for s, _ in sentences.get(p.path, []))])))
+        self._names = {p.path: set(nlp.tokens(" ".join([*p.areas, p.title, p.organisation]))) for p in positions}
+        self._words = {p.path: set(nlp.tokens(" ".join([*p.areas, p.title, *(s for s, _ in sentences.get(p.path, []))])))
                        for p in positions}
         # Words in more than a few records ("research", "lab") say nothing about which one fits.
         counts: dict[str, int] = {}
@@ -133,7 +133,7 @@ class Openings:
         found = [p for p in self.positions if not reading.levels or set(reading.levels) & set(p.levels)]
         if not reading.topic:
             return found
-        asked = {w for w in T.tokens(reading.topic) if len(w) > 1} - _GENERIC  # CJK by bigrams
+        asked = {w for w in nlp.tokens(reading.topic) if len(w) > 1} - _GENERIC  # CJK by bigrams
         if not asked:
             return found
         by_words = [p for p in found if asked <= self._names[p.path]]
@@ -142,9 +142,9 @@ class Openings:
         margins = {}
         for p in found:
             names = [(a, v) for a, v in zip(p.areas, self._areas[p.path])
-                     if not asked & set(T.tokens(a))]  # a partial overlap is another field
+                     if not asked & set(nlp.tokens(a))]  # a partial overlap is another field
             if names:
-                margins[p.path] = max(float(v @ topic_vector) - self._floor(language, T.language(a)) for a, v in names)
+                margins[p.path] = max(float(v @ topic_vector) - self._floor(language, nlp.language(a)) for a, v in names)
         best = max(margins.values(), default=0.0)
         if best < TOPIC_MARGIN:
             return []
@@ -153,14 +153,14 @@ class Openings:
     # --- which records fit a background ----------------------------------------------------------
 
     def _rare_words(self, text: str) -> set[str]:
-        return {w for w in T.tokens(text) if len(w) > 1 and w not in self._common}
+        return {w for w in nlp.tokens(text) if len(w) > 1 and w not in self._common}
 
     def fit(self, pieces: list[str], vectors: np.ndarray, *, limit: int) -> list[Fit]:
         """The open records closest to any piece of the background (pieces[0] is the whole), best
         first, up to `limit` and within FIT_WINDOW of the best; none when even the best is under
         FIT_MARGIN. The reason quoted is the record's sentence closest to the background."""
         fits, per_piece = [], []
-        languages = [T.language(piece) for piece in pieces]
+        languages = [nlp.language(piece) for piece in pieces]
         words = self._rare_words(pieces[0])
         for p in self.positions:
             if p.status != "open":
@@ -171,7 +171,7 @@ class Openings:
                 continue
             texts = [t for t, _ in candidates]
             sims = vectors @ np.stack([v for _, v in candidates]).T          # pieces x candidates
-            floors = np.array([[self._floor(lq, T.language(t)) for t in texts] for lq in languages])
+            floors = np.array([[self._floor(lq, nlp.language(t)) for t in texts] for lq in languages])
             bonus = _SHARED_WEIGHT * min(len(words & self._words[p.path]), _SHARED_MAX)
             per_piece.append((sims - floors).max(axis=1) + bonus)
             margins = (sims - floors).max(axis=0)                            # per candidate
@@ -179,7 +179,7 @@ class Openings:
             # A sentence says why better than an area name; in the background's language when one is close.
             said = range(len(sentences)) or range(len(texts))
             best = max(said, key=lambda k: margins[k])
-            own = [k for k in said if T.language(texts[k]) == languages[0] and margins[k] >= margins[best] - FIT_WINDOW]
+            own = [k for k in said if nlp.language(texts[k]) == languages[0] and margins[k] >= margins[best] - FIT_WINDOW]
             reason = texts[max(own, key=lambda k: margins[k])] if own else texts[best]
             fits.append(Fit(p, score, reason))
         if not fits or max(f.score for f in fits) < FIT_MARGIN:
@@ -201,10 +201,10 @@ def background_pieces(text: str, limit: int = 12) -> list[str]:
     """The background whole, and each of its sentences and clauses: a CV summary names several
     fields, and each should be able to find its own area."""
     pieces = [text]
-    for paragraph in T.paragraphs(text):
-        for sentence in T.sentences(paragraph):
+    for paragraph in nlp.paragraphs(text):
+        for sentence in nlp.sentences(paragraph):
             for clause in re.split(r"[;；]|,?\s+(?:and|but|also|while)\s+|，|、|和|以及", sentence):
                 clause = clause.strip(" ,.，。")
-                if len(T.tokens(clause)) >= 2 and clause not in pieces:
+                if len(nlp.tokens(clause)) >= 2 and clause not in pieces:
                     pieces.append(clause)
     return pieces[:limit]

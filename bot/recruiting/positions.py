@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import PurePosixPath
 
 from bot import errors
-from bot.core import text as T
+from bot.core import nlp
 
 STATUSES = ("open", "closed", "paused")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
@@ -70,7 +70,7 @@ class Position:
 
     def areas_in(self, language: str) -> tuple[str, ...]:
         """The area names written in `language`'s script (all of them when none is)."""
-        mine = tuple(a for a in self.areas if (T.language(a) == "zh") == (language == "zh"))
+        mine = tuple(a for a in self.areas if (nlp.language(a) == "zh") == (language == "zh"))
         return mine or self.areas
 
     def to_json(self) -> str:
@@ -112,15 +112,15 @@ def parse(meta: dict, body: str, key: str) -> Position:
     status = text("status").lower()
     if status not in STATUSES:
         raise RecordError("status", f"is '{status}'; expected one of {', '.join(STATUSES)}")
-    paragraphs = [p for p in T.paragraphs(body) if not p.startswith("#")]
-    sentences = [s for p in paragraphs for s in T.sentences(p)]
+    paragraphs = [p for p in nlp.paragraphs(body) if not p.startswith("#")]
+    sentences = [s for p in paragraphs for s in nlp.sentences(p)]
     return Position(
         path=key, title=text("title"), organisation=text("organisation", required=False) or text("organization"),
         areas=names("area"), levels=tuple(canonical_level(v) for v in names("level")), status=status,
         as_of=_as_of(meta.get("as_of")), location=text("location", required=False),
         apply=text("apply", required=False), source=text("source", required=False),
-        summary_en=next((s for s in sentences if T.language(s) == "en"), ""),
-        summary_zh=next((s for s in sentences if T.language(s) == "zh"), ""),
+        summary_en=next((s for s in sentences if nlp.language(s) == "en"), ""),
+        summary_zh=next((s for s in sentences if nlp.language(s) == "zh"), ""),
     )
 
 

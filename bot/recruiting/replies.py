@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot import messages as M
+from bot import messages
 from bot.config import Settings
-from bot.core import text as T
+from bot.core import nlp
 from bot.core.types import Answer, Source
 from bot.recruiting.openings import Fit
 from bot.recruiting.positions import Position, display_date
@@ -24,18 +24,18 @@ def listing(shown: list[Position], not_open: list[Position], *, what: str, all_o
     """The open records asked about (then the closed or paused ones asked about, saying so); with
     none, an honest "no such opening" that names what the records do list."""
     lab, contact = settings.lab.display_name(language), settings.lab.contact_email
-    phrase = M.say("positions_what", language, topic=what) if what else ""
+    phrase = messages.say("positions_what", language, topic=what) if what else ""
     if not shown and not not_open:
-        text = M.say("positions_none", language, lab=lab, what=phrase, contact=contact,
+        text = messages.say("positions_none", language, lab=lab, what=phrase, contact=contact,
                      areas=_join(all_open_areas, language))
         return Answer(text, (), grounded=False, language=language)
     sources: list[Source] = []
     entries = shown + not_open
-    blocks = [M.say("positions_intro", language, lab=lab, what=phrase)]
+    blocks = [messages.say("positions_intro", language, lab=lab, what=phrase)]
     if len(entries) > _COMPACT:  # one line each; the details are one narrower question away
         blocks.append("\n".join(f"{_head(p, _cite(p, sources), language)} · {_status(p, language, settings, today, short=True)}"
                                 for p in entries))
-        blocks.append(M.say("positions_more", language, contact=settings.lab.contact_email))
+        blocks.append(messages.say("positions_more", language, contact=settings.lab.contact_email))
     else:
         blocks += [_entry(p, _cite(p, sources), language, settings, today) for p in entries]
     return Answer("\n\n".join(blocks), tuple(sources), grounded=True, language=language)
@@ -45,15 +45,15 @@ def matches(fits: list[Fit], *, all_open_areas: list[str], language: str, settin
             today: dt.date) -> Answer:
     lab, contact = settings.lab.display_name(language), settings.lab.contact_email
     if not fits:
-        text = M.say("match_none", language, lab=lab, contact=contact, areas=_join(all_open_areas, language))
+        text = messages.say("match_none", language, lab=lab, contact=contact, areas=_join(all_open_areas, language))
         return Answer(text, (), grounded=False, language=language)
     sources: list[Source] = []
-    blocks = [M.say("match_intro", language, lab=lab)]
+    blocks = [messages.say("match_intro", language, lab=lab)]
     for f in fits:
         entry = _entry(f.position, _cite(f.position, sources), language, settings, today)
         head, rest = entry.split("\n", 1)
-        blocks.append(f"{head}\n  {M.say('match_reason', language, reason=f.reason)}\n{rest}")
-    blocks.append(M.say("match_next", language, contact=contact))
+        blocks.append(f"{head}\n  {messages.say('match_reason', language, reason=f.reason)}\n{rest}")
+    blocks.append(messages.say("match_next", language, contact=contact))
     return Answer("\n\n".join(blocks), tuple(sources), grounded=True, language=language)
 
 
@@ -75,17 +75,17 @@ def fit_json(f: Fit) -> dict:
 
 def _entry(p: Position, n: int, language: str, settings: Settings, today: dt.date) -> str:
     contact = settings.lab.contact_email
-    unknown = M.say("position_unknown", language)
-    details = M.say("position_details", language,
-                    levels=_join([M.level_name(level, language) for level in p.levels], language),
-                    location=p.location or unknown, apply=p.apply or M.say("apply_ask", language, contact=contact))
+    unknown = messages.say("position_unknown", language)
+    details = messages.say("position_details", language,
+                    levels=_join([messages.level_name(level, language) for level in p.levels], language),
+                    location=p.location or unknown, apply=p.apply or messages.say("apply_ask", language, contact=contact))
     return f"{_head(p, n, language)}\n  {details}\n  {_status(p, language, settings, today)}"
 
 
 def _head(p: Position, n: int, language: str) -> str:
     # In Chinese, the area's Chinese name leads when the record has one (titles are as written).
     area = p.areas_in(language)[0]
-    named = f"{area}｜" if language == "zh" and T.language(area) == "zh" else ""
+    named = f"{area}｜" if language == "zh" and nlp.language(area) == "zh" else ""
     return f"- {named}{p.title} — {p.organisation} [{n}]"
 
 
@@ -98,7 +98,7 @@ def _status(p: Position, language: str, settings: Settings, today: dt.date, *, s
         key = "position_stale"
     else:
         key = "position_current"
-    return M.say(f"{key}_short" if short else key, language, status=M.status_name(p.status, language), date=date,
+    return messages.say(f"{key}_short" if short else key, language, status=messages.status_name(p.status, language), date=date,
                  contact=settings.lab.contact_email)
 
 

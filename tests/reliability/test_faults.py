@@ -10,14 +10,13 @@ import sqlite3
 import subprocess
 import sys
 import time
-from dataclasses import replace
 
-from bot.config import Settings, StoreSettings
+from bot.config import KnowledgeSettings, Settings, StoreSettings
 from bot.orchestrator.assistant import Assistant
 from bot.core.ingest import ingest
 from bot.core.store import Store
 from bot.core.types import Question
-from conftest import ROOT, fresh_assistant
+from conftest import LAB, ROOT, config_toml, fresh_assistant
 from docs import CAMPUS_A, HIRING, write
 from slack_driver import message, running, section_text
 
@@ -27,8 +26,8 @@ UNAVAILABLE = "can't reach the lab's documents right now"
 def served(tmp_path, chroma, embedder, **store) -> Assistant:
     write(tmp_path / "kb", "campus.md", CAMPUS_A)
     write(tmp_path / "kb", "hiring.md", HIRING)
-    settings = replace(Settings(root=tmp_path), store=replace(StoreSettings(), url=chroma.url, **store))
-    settings = replace(settings, knowledge=replace(settings.knowledge, paths=("kb",)))
+    settings = Settings(root=tmp_path, lab=LAB, store=StoreSettings(url=chroma.url, **store),
+                        knowledge=KnowledgeSettings(paths=("kb",)))
     ingest(settings, store=Store(settings, writing=True), embedder=embedder, progress=False)
     return Assistant(settings, store=Store(settings), embedder=embedder)
 
@@ -54,7 +53,7 @@ async def test_a_hung_chroma_server_gives_a_clear_message_within_5_s_and_answers
 
 def test_chat_survives_the_server_going_away(chroma, tmp_path, embedder):
     served(tmp_path, chroma, embedder)
-    write(tmp_path, "config.toml", f'[knowledge]\npaths = ["kb"]\n[store]\nurl = "{chroma.url}"\n')
+    config_toml(tmp_path, f'[knowledge]\npaths = ["kb"]\n[store]\nurl = "{chroma.url}"\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
     chat = subprocess.Popen([sys.executable, "-m", "bot", "chat"], cwd=tmp_path, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

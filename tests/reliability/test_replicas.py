@@ -14,8 +14,7 @@ import aiohttp
 import pytest
 
 from bot.core.state import RedisState
-from conftest import ROOT
-from docs import write
+from conftest import ROOT, config_toml
 from fake_slack import TEAM
 from loopback import RedisServer, free_port
 from slack_driver import SECRET, Running, section_text
@@ -33,7 +32,7 @@ def redis_server():
 
 def _replica(tmp_path, index, port: int, slack, redis_server) -> subprocess.Popen:
     config = tmp_path / "config.toml"
-    write(tmp_path, "config.toml", f'[slack]\napi_url = "{slack.api_url}"\n[state]\nurl = "{redis_server.url}"\n'
+    config_toml(tmp_path, f'[slack]\napi_url = "{slack.api_url}"\n[state]\nurl = "{redis_server.url}"\n'
                                    '[chat]\nrate_limit_messages = 0\n[logging]\nlevel = "warning"\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "SLACK_"))}
     env.update(HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT), SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET,
