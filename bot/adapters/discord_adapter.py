@@ -17,7 +17,7 @@ import discord
 from discord import app_commands
 
 from bot import messages
-from bot.adapters.live import LiveMessage
+from bot.adapters.live import LiveMessage, deliver
 from bot.core.split import split_text
 from bot.config import DiscordSettings, Settings
 from bot.core import nlp
@@ -318,15 +318,11 @@ class DiscordBot(discord.Client):
             live = LiveMessage(lambda text: send(text, **as_reply), lambda message, text: message.edit(content=text),
                                interval=self.stream_interval, limit=MESSAGE_LIMIT)
         answer = await self.assistant.reply(question, on_partial=live.update if live else None)
-        parts = split_text(render(answer), MESSAGE_LIMIT)
-        shown = await live.finish() if live else None
-        last = len(parts) - 1  # buttons go under the last part
-        if shown is not None:  # the preview (already the reply) becomes the first part
-            await shown.edit(content=parts[0], **(_with_view(answer) if last == 0 else {}))
-        else:
-            await send(parts[0], **as_reply, **(_with_view(answer) if last == 0 else {}))
-        for n, part in enumerate(parts[1:], 1):
-            await send(part, **(_with_view(answer) if n == last else {}))
+        parts = [{"content": text} for text in split_text(render(answer), MESSAGE_LIMIT)]
+        parts[0].update(as_reply)  # the first part is the reply, the buttons go under the last
+        parts[-1].update(_with_view(answer))
+        await deliver(parts, live, send=lambda part: send(**part),
+                      replace=lambda message, part: message.edit(**{k: v for k, v in part.items() if k != "reference"}))
 
     async def _apologise(self, send, question_text: str) -> None:
         try:

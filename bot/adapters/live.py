@@ -1,4 +1,5 @@
-"""A message that shows an answer while it is being generated, edited at a bounded rate."""
+"""Delivering an answer: a message that shows it while it is being generated (edited at a bounded
+rate), then its parts, as many messages as the platform's limits need."""
 
 from __future__ import annotations
 
@@ -7,6 +8,18 @@ import logging
 from collections.abc import Awaitable, Callable
 
 _log = logging.getLogger(__name__)
+
+
+async def deliver(parts: list, live: LiveMessage | None, *, send: Callable[[object], Awaitable[object]],
+                  replace: Callable[[object, object], Awaitable[object]]) -> None:
+    """Sends an answer's `parts` (rendered by the adapter): the preview shown while it was generated
+    is replaced by the first part, the others follow in order."""
+    shown = await live.finish() if live else None
+    if shown is not None:
+        await replace(shown, parts[0])
+        parts = parts[1:]
+    for part in parts:
+        await send(part)
 
 
 class LiveMessage:

@@ -22,7 +22,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.adapters.live import LiveMessage
+from bot.adapters.live import LiveMessage, deliver
 from bot.core.split import split_text
 from bot.config import Settings
 from bot.core import nlp
@@ -270,12 +270,7 @@ class SlackBot:
     async def _deliver(self, question: Question, post, *, live: LiveMessage | None = None, replace=None) -> None:
         try:
             answer = await self.assistant.reply(question, on_partial=live.update if live else None)
-            parts = render(answer)
-            shown = await live.finish() if live else None
-            if shown is not None:  # the preview becomes the first message of the answer
-                await replace(shown, parts.pop(0))
-            for blocks in parts:
-                await post(blocks)
+            await deliver(render(answer), live, send=post, replace=replace)
         except Exception:
             _log.exception("could not answer a Slack message from %s", question.user)
             try:
