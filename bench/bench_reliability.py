@@ -46,7 +46,7 @@ async def slack_run(events: int, tmp: Path, embedder) -> dict:
     assistant = Assistant(settings, store=Store(settings), embedder=embedder)
     slack = FakeSlack()
     await slack.start()
-    slack.rate_limit_every, slack.error_every = 5, 10
+    slack.rate_limited, slack.errors = 0.2, 0.1
     try:
         async with running(slack, assistant, tmp) as bot:
             return await slack_burst(bot, slack, events=events, timeout=600)

@@ -87,6 +87,8 @@ class EmbeddingSettings(_Section):
     model: str = _opt("", "model name or path for sentence-transformers; empty for the others")
     fallback: Literal["hashing", "none"] = _opt("hashing", "backend used when the configured one cannot load")
     threads: int = _opt(0, "threads for the embedding engine; 0 lets it decide", minimum=0, maximum=256)
+    dim: int = _opt(384, "width of the hashing backend's vectors (the model's is 384, so a fallback index has its size)",
+                    minimum=32, maximum=8192)
 
 
 class RetrievalSettings(_Section):
@@ -156,6 +158,9 @@ class SlackSettings(_Section):
     host: str = _opt("0.0.0.0", "HTTP mode: address to listen on")
     port: int = _opt(3000, "HTTP mode: port to listen on", minimum=1, maximum=65535)
     follow_threads: bool = _opt(True, "answer later messages in a thread the bot answered, without a new mention")
+    answer_channels: Strings = _opt((), "channel IDs where the bot answers every message, no mention needed "
+                                        "(elsewhere in channels it answers only when mentioned)")
+    ignore_channels: Strings = _opt((), "channel IDs where the bot never answers, even when mentioned")
     ask_visibility: Literal["ephemeral", "in_channel"] = _opt("ephemeral", "who sees /ask answers")
     api_url: str = _opt("", "Slack Web API base URL; empty = https://slack.com/api/ (e.g. GovSlack's)")
 

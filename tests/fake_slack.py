@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import time
 from dataclasses import dataclass
 
@@ -30,14 +31,13 @@ class FakeSlack(LoopbackServer):
         self.acks: list[dict] = []       # Socket Mode envelopes the app acknowledged
         self.reject_token = False
         self._ts = itertools.count(1)
-        # Faults: every `rate_limit_every`-th chat.postMessage is answered 429 (Retry-After: 0) and every
-        # `error_every`-th 500, as Slack does under load; a message that just failed goes through when
-        # retried, so an answer is lost only if the bot does not retry.
-        self.rate_limit_every = 0
-        self.error_every = 0
+        # Faults, as Slack gives them under load: this share of the posting calls (chat.postMessage,
+        # chat.update, response URLs) is answered 429 (with Retry-After) and this share 500, at random,
+        # retries included; nothing is posted by a call that failed.
+        self.rate_limited = 0.0
+        self.errors = 0.0
         self.faults: list[int] = []  # the statuses answered, in order
-        self._attempts = itertools.count(1)
-        self._failed: set[str] = set()
+        self._random = random.Random(7)
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/api/{method}", self._api)
@@ -77,15 +77,10 @@ class FakeSlack(LoopbackServer):
             return web.json_response({"ok": True, "url": "https://lab.slack.com/", "team": "Lab", "user": "recruitbot",
                                       "team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID,
                                       "is_enterprise_install": False})
+        if method in ("chat.postMessage", "chat.update") and (fault := self._fault()):
+            self.calls.pop()  # not posted
+            return fault
         if method == "chat.postMessage":
-            fault = self._fault(json.dumps(body, sort_keys=True))
-            if fault:
-                self.calls.pop()  # not posted
-                self.faults.append(fault)
-                if fault == 429:
-                    return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
-                                             headers={"Retry-After": "0"})
-                return web.Response(status=500, text="internal error")
             ts = f"{int(time.time())}.{next(self._ts):06d}"
             return web.json_response({"ok": True, "channel": body.get("channel"), "ts": ts,
                                       "message": {"text": body.get("text"), "ts": ts}})
@@ -93,19 +88,21 @@ class FakeSlack(LoopbackServer):
             return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"})
         return web.json_response({"ok": True})
 
-    def _fault(self, key: str) -> int:
-        attempt = next(self._attempts)
-        if key in self._failed:
-            self._failed.discard(key)
-            return 0
-        status = (429 if self.rate_limit_every and attempt % self.rate_limit_every == 0 else
-                  500 if self.error_every and attempt % self.error_every == 1 else 0)
-        if status:
-            self._failed.add(key)
-        return status
+    def _fault(self) -> web.Response | None:
+        draw = self._random.random()
+        if draw < self.rate_limited:
+            self.faults.append(429)
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "0"})
+        if draw < self.rate_limited + self.errors:
+            self.faults.append(500)
+            return web.Response(status=500, text="internal error")
+        return None
 
     async def _response(self, request: web.Request) -> web.Response:
-        self.responses.append(await request.json())
+        body = await request.json()
+        if fault := self._fault():
+            return fault
+        self.responses.append(body)
         return web.Response(text="ok")
 
     async def _socket_mode(self, request: web.Request) -> web.WebSocketResponse:

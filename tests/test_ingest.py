@@ -179,13 +179,14 @@ class _Counting:
     def __init__(self, stop: int = 0):
         self._real = HashingEmbedder(dim=64)
         self.name, self.dim, self.min_similarity = self._real.name, self._real.dim, self._real.min_similarity
-        self.stop, self.calls = stop, 0
+        self.stop, self.calls, self.texts = stop, 0, 0
 
     def embed_queries(self, texts):
         return self._real.embed_queries(texts)
 
     def embed_passages(self, texts):
         self.calls += 1
+        self.texts += len(texts)
         if self.calls == self.stop:
             raise KeyboardInterrupt
         return self._real.embed_passages(texts)
@@ -218,3 +219,26 @@ def test_an_interrupted_ingest_publishes_nothing_and_the_next_does_not_redo_fini
     assert all(("new tide code" in c.text) != first_run for c in chunks)
     names = [c.name for c in Store(settings)._client.list_collections() if not c.name.endswith("-sentences")]
     assert len(names) <= 3, names  # the pointer, the live generation and the previous one
+
+
+def test_editing_one_paragraph_of_a_long_file_embeds_only_that_paragraph(tmp_path):
+    paragraphs = [f"Station {n} on the northern coast logs the tide height every morning at six and sends it to the "
+                  f"harbour office. Its keeper files the result under code T{n:03d} in the station register." for n in range(50)]
+    write(tmp_path / "kb", "log.md", "# Stations\n\n" + "\n\n".join(paragraphs) + "\n")
+    settings = settings_for(tmp_path, knowledge=["kb"])
+    settings = settings.model_copy(update={"retrieval": settings.retrieval.model_copy(update={"chunk_chars": 200})})
+    first = _Counting()
+    assert _ingest(settings, first).chunks == 50 and first.texts == 50 * 3  # each chunk, its two sentences
+
+    paragraphs[20] = paragraphs[20].replace("every morning at six", "every evening at nine")
+    write(tmp_path / "kb", "log.md", "# Stations\n\n" + "\n\n".join(paragraphs) + "\n")
+    again = _Counting()
+    report = _ingest(settings, again)
+    assert report.indexed == ["kb/log.md"] and report.chunks == 50
+    assert again.texts == 1 + 1  # the changed chunk and its changed sentence; everything else was reused
+    chunks = {c.id: c for c in _chunks(settings)}
+    assert sum("every evening at nine" in c.text for c in chunks.values()) == 1 and len(chunks) == 50
+    store = Store(settings)
+    store.open_for_query(again.name)
+    hits = store.query(again.embed_queries(["T020 evening tide"])[0], 3)
+    assert any("every evening at nine" in chunk.text for chunk, _ in hits)

