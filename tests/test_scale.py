@@ -1,9 +1,9 @@
-"""An index past the size one SQLite read allows (32,767 records): built, asked and re-ingested.
-
-Cheap vectors (feature hashing, 32 dimensions) keep it fast; what is tested is the store's reads."""
+"""The store's reads: an index past the size one SQLite read allows (32,767 records), built, asked and
+re-ingested (cheap vectors, feature hashing at 32 dimensions, keep it fast); a small one read from memory."""
 
 from __future__ import annotations
 
+import numpy as np
 
 from bot.config import RetrievalSettings
 from bot.orchestrator.assistant import Assistant
@@ -43,3 +43,26 @@ def test_an_index_past_the_sqlite_read_limit_answers_and_reingests_incrementally
     assert again.indexed == ["kb/log-03.md"] and len(again.unchanged) == FILES - 1, again.summary()
     assert assistant.engine.refresh(force=True)
     assert "cancelled" in assistant.answer_sync(Question("Why was the third expedition cancelled?")).text
+
+
+def test_a_small_generation_is_read_from_memory_and_answers_as_chroma_does(kb_assistant, embedder):
+    """[store] memory_mb: the same neighbours, texts and vectors as Chroma's, without a round trip."""
+    kb_settings = kb_assistant.settings
+    in_memory = Store(kb_settings)
+    in_memory.open_for_query(embedder.name)
+    on_disk = Store(kb_settings.model_copy(update={"store": kb_settings.store.model_copy(update={"memory_mb": 0})}))
+    on_disk.open_for_query(embedder.name)
+    assert in_memory._memory is not None and on_disk._memory is None
+    for question in ("How big is the campus?", "实验室主任是谁？", "Which partners fund the joint labs?"):
+        vector = embedder.embed_queries([question])[0]
+        near, far = in_memory.query(vector, 6), on_disk.query(vector, 6)
+        assert [c.id for c, _ in near] == [c.id for c, _ in far]
+        assert [round(s, 4) for _, s in near] == [round(s, 4) for _, s in far]
+        near_sentences, far_sentences = in_memory.query_sentences([vector], 8), on_disk.query_sentences([vector], 8)
+        assert [(c, round(s, 4)) for c, s in near_sentences] == [(c, round(s, 4)) for c, s in far_sentences]
+        chunks = [c for c, _ in near]
+        assert {(s.chunk_id, s.position, s.text) for s in in_memory.sentences_for(chunks)} == \
+               {(s.chunk_id, s.position, s.text) for s in on_disk.sentences_for(chunks)}
+    ids = [c.id for c, _ in near]
+    assert in_memory.chunks(ids) == on_disk.chunks(ids)
+    assert all(np.allclose(in_memory.vectors(ids)[i], v) for i, v in on_disk.vectors(ids).items())

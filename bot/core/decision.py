@@ -128,6 +128,7 @@ def language_pair(question_language: str, sentence: str) -> tuple[float, float]:
     return float(same), float(not same)
 
 
+@functools.lru_cache(maxsize=65536)  # a sentence's formats do not depend on the question: read once
 def formats_of(sentence: str) -> tuple[float, float, float, float, float]:
     found = formats.facts(sentence)
     return (float("email/url" in found), float("phone" in found), float("date" in found),

@@ -46,7 +46,8 @@ _STORE_DOWN_S = 2.0
 # other script may be and still be taken as about it (measured on the raw-document set).
 _SAME_SUBJECT = 0.02
 _LLM_DOCUMENTS = 4  # documents the LLM reads at most (beyond those the extractive answer quotes)
-_MEMO = 64  # question vectors kept: a message read for its intent is usually the question searched
+_MEMO = 512  # vectors of recent questions (and the names they use) kept: a message read for its intent is
+# usually the question searched, and names recur
 
 Partial = Callable[[str], None]  # receives the text generated so far (streaming)
 
@@ -237,7 +238,7 @@ class Engine:
         if not any(("en" if name.cjk else "zh") in passages for name in names):
             return {}  # every name can be read in every passage
         chunk_vectors = self.store.vectors([h.chunk.id for h in retrieval.hits])
-        name_vectors = self.embedder.embed_queries([name.surface for name in names])
+        name_vectors = self.embed_queries([name.surface for name in names])
         out = {}
         for name, name_vector in zip(names, name_vectors):
             own = "zh" if name.cjk else "en"

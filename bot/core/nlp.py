@@ -55,12 +55,17 @@ def _undouble(stem: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Lower-case word stems for Latin text; character unigrams and bigrams for CJK runs."""
+    return list(_tokens(text))
+
+
+@functools.lru_cache(maxsize=65536)  # the same sentences are read for question after question
+def _tokens(text: str) -> tuple[str, ...]:
     text = text.lower()
     out = [_stem(w.replace(",", "")) for w in _WORD.findall(text) if w not in STOPWORDS]
     for run in CJK_RUN.findall(text):
         out.extend(ch for ch in run if ch not in _ZH_STOP)
         out.extend(run[i:i + 2] for i in range(len(run) - 1))
-    return out
+    return tuple(out)
 
 
 # A sentence ends at . ! ? followed by space and a capital/digit/quote, or at CJK end marks.

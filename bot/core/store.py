@@ -106,6 +106,7 @@ class Store:
         self._sentences = None
         self._sizes = (0, 0)                # chunks and sentences of the generation being read
         self._records = (frozenset(), 0)    # its position records' chunk ids, and their sentence count
+        self._memory: _InMemory | None = None  # the generation being read, when it fits [store] memory_mb
         self._writing: tuple | None = None  # (name, chunks, sentences) of the generation being built
 
     # --- opening -------------------------------------------------------------------
@@ -142,6 +143,9 @@ class Store:
         ids = [cid for _, chunk_ids in self.records().values() for cid in chunk_ids]
         sentences = sum(len(got["ids"]) for got in _read(self._sentences, [], "chunk_id", ids))
         self._records = (frozenset(ids), sentences)
+        dim = int((self._chunks.metadata or {}).get("embedding_dim") or 384)
+        fits = sum(self._sizes) * (dim * 4 + _TEXT_BYTES) <= self.settings.store.memory_mb * 2**20
+        self._memory = _InMemory(self._chunks, self._sentences) if fits else None
 
     def refresh(self, model: str) -> bool:
         """Move to the generation an ingest published since; True when it changed."""
@@ -303,6 +307,8 @@ class Store:
         wanted = min(n + len(records), self._sizes[0])
         if wanted == 0:
             return []
+        if self._memory:
+            return [(c, s) for c, s in self._memory.nearest_chunks(vector, wanted) if c.id not in records][:n]
         got = self._chunks.query(query_embeddings=[vector.tolist()], n_results=wanted,
                                  include=["documents", "metadatas", "distances"])
         return [
@@ -318,20 +324,28 @@ class Store:
         wanted = min(n + record_sentences, self._sizes[1])
         if wanted == 0 or not vectors:
             return []
-        got = self._sentences.query(query_embeddings=[v.tolist() for v in vectors], n_results=wanted,
-                                    include=["metadatas", "distances"])
+        if self._memory:
+            nearest = [self._memory.nearest_sentences(v, wanted) for v in vectors]
+        else:
+            got = self._sentences.query(query_embeddings=[v.tolist() for v in vectors], n_results=wanted,
+                                        include=["metadatas", "distances"])
+            nearest = [[(m["chunk_id"], 1.0 - float(d)) for m, d in zip(metas, dists)]
+                       for metas, dists in zip(got["metadatas"], got["distances"])]
         best: dict[str, float] = {}
-        for metas, dists in zip(got["metadatas"], got["distances"]):
-            kept = [(m, d) for m, d in zip(metas, dists) if m["chunk_id"] not in records][:n]
-            for meta, dist in kept:
-                best[meta["chunk_id"]] = max(best.get(meta["chunk_id"], -1.0), 1.0 - float(dist))
+        for found in nearest:
+            for chunk_id, similarity in [(c, s) for c, s in found if c not in records][:n]:
+                best[chunk_id] = max(best.get(chunk_id, -1.0), similarity)
         return sorted(best.items(), key=lambda pair: -pair[1])
 
     def chunks(self, chunk_ids: list[str]) -> dict[str, Chunk]:
+        if self._memory:
+            return self._memory.chunks(chunk_ids)
         return {cid: _chunk(cid, doc, meta) for got in _read(self._chunks, ["documents", "metadatas"], "id", chunk_ids)
                 for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
 
     def vectors(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
+        if self._memory:
+            return self._memory.vectors(chunk_ids)
         return {cid: np.asarray(v, dtype=np.float32) for got in _read(self._chunks, ["embeddings"], "id", chunk_ids)
                 for cid, v in zip(got["ids"], got["embeddings"])}
 
@@ -381,6 +395,8 @@ class Store:
         """The stored sentences of `chunks`. A chunk that records how many it has is read by the
         sentences' ids (an indexed lookup); otherwise by a metadata filter, which costs more the larger
         the index (about 20 ms per answer at 100k chunks)."""
+        if self._memory:
+            return self._memory.sentences_for([c if isinstance(c, str) else c.id for c in chunks])
         counted = [c for c in chunks if not isinstance(c, str) and c.sentences >= 0]
         ids = [f"{c.id}:{n}" for c in counted for n in range(c.sentences)]
         others = [c if isinstance(c, str) else c.id for c in chunks if isinstance(c, str) or c.sentences < 0]
@@ -389,6 +405,72 @@ class Store:
                                 _read(self._sentences, include, "chunk_id", others) if others else ())
         return [Sentence(meta["chunk_id"], int(meta["position"]), doc, np.asarray(vec, dtype=np.float32))
                 for got in pages for doc, meta, vec in zip(got["documents"], got["metadatas"], got["embeddings"])]
+
+
+_TEXT_BYTES = 400  # a record's text and metadata in memory, on average (chunks are longer, sentences shorter)
+
+
+class _InMemory:
+    """A generation read whole into memory (it fits `[store] memory_mb`): nearest neighbours by one
+    matrix product, texts and vectors by id, so that a question makes no round trip to Chroma. A
+    published generation never changes; a new one is read when the store moves to it."""
+
+    def __init__(self, chunks, sentences):
+        include = ["documents", "metadatas", "embeddings"]
+        self._chunks = _Rows(chunks, include)
+        self._sentences = _Rows(sentences, include)
+        self._by_chunk: dict[str, list[int]] = {}
+        for row, meta in enumerate(self._sentences.metas):
+            self._by_chunk.setdefault(meta["chunk_id"], []).append(row)
+        for rows in self._by_chunk.values():
+            rows.sort(key=lambda r: int(self._sentences.metas[r]["position"]))
+
+    def nearest_chunks(self, vector: np.ndarray, n: int) -> list[tuple[Chunk, float]]:
+        return [(self._chunk(row), similarity) for row, similarity in self._chunks.nearest(vector, n)]
+
+    def nearest_sentences(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        return [(self._sentences.metas[row]["chunk_id"], similarity) for row, similarity in self._sentences.nearest(vector, n)]
+
+    def chunks(self, chunk_ids: list[str]) -> dict[str, Chunk]:
+        rows = self._chunks.row
+        return {cid: self._chunk(rows[cid]) for cid in chunk_ids if cid in rows}
+
+    def vectors(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
+        rows = self._chunks.row
+        return {cid: self._chunks.vectors[rows[cid]] for cid in chunk_ids if cid in rows}
+
+    def sentences_for(self, chunk_ids: list[str]) -> list[Sentence]:
+        s = self._sentences
+        return [Sentence(s.metas[r]["chunk_id"], int(s.metas[r]["position"]), s.docs[r], s.vectors[r])
+                for cid in chunk_ids for r in self._by_chunk.get(cid, ())]
+
+    def _chunk(self, row: int) -> Chunk:
+        c = self._chunks
+        return _chunk(c.ids[row], c.docs[row], c.metas[row])
+
+
+class _Rows:
+    """One collection's records, in memory."""
+
+    def __init__(self, collection, include: list[str]):
+        self.ids, self.docs, self.metas, vectors = [], [], [], []
+        for got in _read(collection, include):
+            self.ids += got["ids"]
+            self.docs += got["documents"]
+            self.metas += got["metadatas"]
+            vectors += list(got["embeddings"])
+        self.vectors = np.asarray(vectors, dtype=np.float32).reshape(len(self.ids), -1)
+        norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
+        self._unit = self.vectors / np.where(norms == 0, 1.0, norms)  # cosine, as the collections are
+        self.row = {cid: row for row, cid in enumerate(self.ids)}
+
+    def nearest(self, vector: np.ndarray, n: int) -> list[tuple[int, float]]:
+        if not self.ids:
+            return []
+        similarity = self._unit @ (vector / (np.linalg.norm(vector) or 1.0))
+        n = min(n, len(self.ids))
+        top = np.argpartition(-similarity, n - 1)[:n]
+        return [(int(row), float(similarity[row])) for row in top[np.argsort(-similarity[top], kind="stable")]]
 
 
 def _read(collection, include: list[str], field: str = "", values: list[str] | None = None, *,

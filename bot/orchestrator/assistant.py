@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import logging
 import math
+import threading
 import time
 from dataclasses import replace
 
@@ -61,6 +62,7 @@ class Assistant:
                            open_areas=self.open_areas, notifier=notifier)
         self._openings: tuple[str | None, openings.Openings] | None = None  # per index generation
         self._intent_embedder: Embedder | None | bool = None  # False: none could load
+        self._loops = threading.local()  # answer_sync's event loop, per calling thread
 
     @classmethod
     def open(cls, settings: Settings, *, embedder: Embedder | None = None, use_llm: bool = True,
@@ -115,9 +117,8 @@ class Assistant:
         `on_partial`). `intent`: what the message is for, when the caller has decided it already."""
         started = time.perf_counter()
         question = self._typed(question)
-        intent = intent or await self.engine.work(self.intent_of, question)
         text, truncated = self._cleaned(question)
-        own = await self.engine.work(self._own_reply, question, text, intent)
+        intent, own = await self.engine.work(self._own_reply, question, text, intent)
         if isinstance(own, Answer):
             answer = own
         else:  # records are listed as they are, never rewritten by the LLM: the documents only get here
@@ -127,8 +128,12 @@ class Assistant:
         return self._finish(answer, question.user, truncated, started, intent)
 
     def answer_sync(self, question: Question, intent: Intent | None = None) -> Answer:
-        """The extractive answer (no LLM) for callers without an event loop (benchmarks, scripts)."""
-        return asyncio.run(self.answer(question, intent=intent, generate=False))
+        """The extractive answer (no LLM) for callers without an event loop (benchmarks, scripts):
+        run on an event loop of the calling thread's own, kept for its next question."""
+        loop = getattr(self._loops, "loop", None)
+        if loop is None:
+            loop = self._loops.loop = asyncio.new_event_loop()
+        return loop.run_until_complete(self.answer(question, intent=intent, generate=False))
 
     # --- what a message is for ----------------------------------------------------------------
 
@@ -259,16 +264,17 @@ class Assistant:
 
     # --- steps --------------------------------------------------------------------------------
 
-    def _own_reply(self, question: Question, text: str, intent: Intent) -> Answer | tuple[str, str]:
-        """The bot's own reply (small talk, an instruction, openings, a match); else what the documents
-        are asked and the answer's language."""
+    def _own_reply(self, question: Question, text: str, intent: Intent | None) -> tuple[Intent, Answer | tuple[str, str]]:
+        """What the message is for (`intent`, unless given) and the bot's own reply to it (small talk,
+        an instruction, openings, a match); else what the documents are asked and in which language."""
+        intent = intent or self.intent_of(question)
         if question.command in _RECORD_COMMANDS:  # a slash command's filter or background: nothing to search for
             language = "zh" if nlp.language(text) == "zh" else question.language or "en"
-            return self._recruiting(question, text, language, intent) or (text, language)
+            return intent, self._recruiting(question, text, language, intent) or (text, language)
         read = self.read_message(question, text, intent)
         if isinstance(read, Answer):
-            return read
-        return self._recruiting(question, *read, intent) or read
+            return intent, read
+        return intent, self._recruiting(question, *read, intent) or read
 
     def read_message(self, question: Question, text: str, intent: Intent) -> Answer | tuple[str, str]:
         """The reply to small talk or an instruction to the bot; else the message without its

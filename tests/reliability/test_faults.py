@@ -33,7 +33,8 @@ def served(tmp_path, chroma, embedder, **store) -> Assistant:
 
 
 async def test_a_hung_chroma_server_gives_a_clear_message_within_5_s_and_answers_resume(chroma, tmp_path, embedder):
-    assistant = served(tmp_path, chroma, embedder)
+    # An index too big to be held in memory (memory_mb = 0 makes this one so) reads the server for every answer.
+    assistant = served(tmp_path, chroma, embedder, memory_mb=0)
     assert (await assistant.reply(Question("How big is the campus?"))).grounded
     os.kill(chroma.process.pid, signal.SIGSTOP)  # hangs instead of dying: connections open, no answers
     try:
@@ -53,7 +54,7 @@ async def test_a_hung_chroma_server_gives_a_clear_message_within_5_s_and_answers
 
 def test_chat_survives_the_server_going_away(chroma, tmp_path, embedder):
     served(tmp_path, chroma, embedder)
-    config_toml(tmp_path, f'[knowledge]\npaths = ["kb"]\n[store]\nurl = "{chroma.url}"\n')
+    config_toml(tmp_path, f'[knowledge]\npaths = ["kb"]\n[store]\nurl = "{chroma.url}"\nmemory_mb = 0\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
     chat = subprocess.Popen([sys.executable, "-m", "bot", "chat"], cwd=tmp_path, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
