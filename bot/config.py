@@ -71,8 +71,8 @@ class StoreSettings(_Section):
                                     minimum=0.0, maximum=3600.0)
     refresh_seconds: float = _opt(5.0, "how often a running bot checks for a re-indexed knowledge base",
                                   minimum=0.0, maximum=3600.0)
-    memory_mb: int = _opt(128, "a generation whose vectors and texts fit in this many MB is read into memory when the "
-                                "bot opens it: answers then make no round trip to Chroma; 0 never", minimum=0,
+    memory_mb: int = _opt(32, "a generation whose vectors and texts fit in this many MB is read into memory at its "
+                               "first question: answers then make no round trip to Chroma; 0 never", minimum=0,
                           maximum=65536)
     request_timeout_s: float = _opt(3.0, "a Chroma server request that takes longer fails (a hung server must not "
                                          "hang the bot); ingest allows 20 times as long", minimum=0.1, maximum=3600.0)

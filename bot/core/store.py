@@ -106,7 +106,8 @@ class Store:
         self._sentences = None
         self._sizes = (0, 0)                # chunks and sentences of the generation being read
         self._records = (frozenset(), 0)    # its position records' chunk ids, and their sentence count
-        self._memory: _InMemory | None = None  # the generation being read, when it fits [store] memory_mb
+        self._fits_memory = False              # the generation being read fits [store] memory_mb...
+        self._in_memory: _InMemory | None = None  # ...and is read into memory at its first question
         self._writing: tuple | None = None  # (name, chunks, sentences) of the generation being built
 
     # --- opening -------------------------------------------------------------------
@@ -144,8 +145,16 @@ class Store:
         sentences = sum(len(got["ids"]) for got in _read(self._sentences, [], "chunk_id", ids))
         self._records = (frozenset(ids), sentences)
         dim = int((self._chunks.metadata or {}).get("embedding_dim") or 384)
-        fits = sum(self._sizes) * (dim * 4 + _TEXT_BYTES) <= self.settings.store.memory_mb * 2**20
-        self._memory = _InMemory(self._chunks, self._sentences) if fits else None
+        self._fits_memory = sum(self._sizes) * (dim * 4 + _TEXT_BYTES) <= self.settings.store.memory_mb * 2**20
+        self._in_memory = None
+
+    @property
+    def _memory(self) -> _InMemory | None:
+        """The generation being read, in memory, when it fits (read at the first question, so that an
+        ingest, which opens the live generation only to compare and copy, never reads it whole)."""
+        if self._fits_memory and self._in_memory is None:
+            self._in_memory = _InMemory(self._chunks, self._sentences)
+        return self._in_memory
 
     def refresh(self, model: str) -> bool:
         """Move to the generation an ingest published since; True when it changed."""
@@ -460,14 +469,14 @@ class _Rows:
             self.metas += got["metadatas"]
             vectors += list(got["embeddings"])
         self.vectors = np.asarray(vectors, dtype=np.float32).reshape(len(self.ids), -1)
-        norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
-        self._unit = self.vectors / np.where(norms == 0, 1.0, norms)  # cosine, as the collections are
+        norms = np.linalg.norm(self.vectors, axis=1)
+        self._norms = np.where(norms == 0, 1.0, norms)  # cosine, as the collections measure it
         self.row = {cid: row for row, cid in enumerate(self.ids)}
 
     def nearest(self, vector: np.ndarray, n: int) -> list[tuple[int, float]]:
         if not self.ids:
             return []
-        similarity = self._unit @ (vector / (np.linalg.norm(vector) or 1.0))
+        similarity = (self.vectors @ vector) / (self._norms * (np.linalg.norm(vector) or 1.0))
         n = min(n, len(self.ids))
         top = np.argpartition(-similarity, n - 1)[:n]
         return [(int(row), float(similarity[row])) for row in top[np.argsort(-similarity[top], kind="stable")]]
