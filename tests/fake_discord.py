@@ -46,6 +46,7 @@ class FakeDiscord(LoopbackServer):
         self._seq = 0
         self._connected = asyncio.Event()
         self.rate_limit_next = 0  # this many message posts are answered 429 (retry_after 0.2 s) first
+        self.fail_next = 0        # this many message posts are answered 502 (Bad Gateway) first
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -206,6 +207,10 @@ class FakeDiscord(LoopbackServer):
                                                  "global": False}).encode(), status=429,
                                 headers={"Content-Type": "application/json", "Via": "1.1 google",
                                          "X-RateLimit-Remaining": "0", "X-RateLimit-Reset-After": "0.2"})
+        if self.fail_next and request.method == "POST" and path.endswith("/messages"):
+            self.fail_next -= 1
+            self.calls.pop()  # not posted
+            return web.Response(text="bad gateway", status=502)
         if path.endswith("/messages") or path.startswith("webhooks/"):
             channel_id = path.split("/")[1] if path.startswith("channels/") else str(CHANNEL_ID)
             return _json({**self.message(body.get("content", ""), author=BOT_USER, channel_id=int(channel_id)),

@@ -77,12 +77,12 @@ async def test_sharded_client_answers_once(fake, kb_assistant):
     assert _replies_to(fake, question["id"]) == 1
 
 
-async def test_discord_rate_limits_are_waited_out_and_the_answer_arrives_once(fake, kb_assistant):
-    fake.rate_limit_next = 2
+async def test_discord_rate_limits_and_server_errors_are_retried_and_the_answer_arrives_once(fake, kb_assistant):
+    fake.rate_limit_next, fake.fail_next = 2, 1  # discord.py waits out a 429 and retries a 502 (after 1 s)
     async with running(fake, fresh_assistant(kb_assistant)):
         question = _mention(fake, "How big is the campus?")
         await fake.dispatch("MESSAGE_CREATE", question)
-        await fake.wait_for(lambda: fake.posted_messages())
+        await fake.wait_for(lambda: fake.posted_messages(), timeout=30)
         await asyncio.sleep(0.5)
-    assert fake.rate_limit_next == 0 and _replies_to(fake, question["id"]) == 1
+    assert fake.rate_limit_next == 0 and fake.fail_next == 0 and _replies_to(fake, question["id"]) == 1
     assert "hectares" in fake.posted_messages()[0].body["content"]
