@@ -90,8 +90,8 @@ class EmbeddingSettings(_Section):
     model: str = _opt("", "model name or path for sentence-transformers; empty for the others")
     fallback: Literal["hashing", "none"] = _opt("hashing", "backend used when the configured one cannot load")
     threads: int = _opt(0, "threads for the embedding engine; 0 lets it decide", minimum=0, maximum=256)
-    dim: int = _opt(384, "width of the hashing backend's vectors (the model's is 384, so a fallback index has its size)",
-                    minimum=32, maximum=8192)
+    dim: int = _opt(384, "width of the hashing backend's vectors (the model's is 384, so a fallback index has "
+                         "its size)", minimum=32, maximum=8192)
 
 
 class RetrievalSettings(_Section):

@@ -60,15 +60,16 @@ class ChoiceButton(discord.ui.DynamicItem[discord.ui.Button], template=r"choice:
         return cls(match["choice"], item.label)
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.client.handle(interaction, interaction.client.on_choice(interaction, self.choice))
+        bot = interaction.client
+        await bot.handle(interaction, bot.on_choice(interaction, self.choice))
 
 
 class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button], template=r"feedback:(?P<helpful>[01]):(?P<ref>\d+)"):
     """Helpful / not helpful under an answer on record (`ref`)."""
 
     def __init__(self, ref: int, helpful: bool, label: str | None = None):
-        super().__init__(discord.ui.Button(label=label, custom_id=f"feedback:{int(helpful)}:{ref}",
-                                           style=discord.ButtonStyle.success if helpful else discord.ButtonStyle.secondary))
+        style = discord.ButtonStyle.success if helpful else discord.ButtonStyle.secondary
+        super().__init__(discord.ui.Button(label=label, custom_id=f"feedback:{int(helpful)}:{ref}", style=style))
         self.ref, self.helpful = ref, helpful
 
     @classmethod
@@ -76,7 +77,8 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button], template=r"feedb
         return cls(int(match["ref"]), match["helpful"] == "1", item.label)
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.client.handle(interaction, interaction.client.on_feedback(interaction, self.ref, self.helpful))
+        bot = interaction.client
+        await bot.handle(interaction, bot.on_feedback(interaction, self.ref, self.helpful))
 
 
 def view(answer: Answer) -> discord.ui.View | None:
@@ -267,7 +269,8 @@ class DiscordBot(discord.Client):
         """Submitted forms (buttons are dynamic items; slash commands go to the command tree)."""
         custom_id = (interaction.data or {}).get("custom_id", "")
         if interaction.type == discord.InteractionType.modal_submit and custom_id.startswith("form:"):
-            await self.handle(interaction, self._on_form(interaction, submitted(interaction.data.get("components", []))))
+            values = submitted(interaction.data.get("components", []))
+            await self.handle(interaction, self._on_form(interaction, values))
 
     async def handle(self, interaction: discord.Interaction, handling) -> None:
         """Awaits `handling` (a click or a form); a failure is logged and the candidate gets the apology."""

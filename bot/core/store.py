@@ -438,7 +438,8 @@ class _InMemory:
         return [(self._chunk(row), similarity) for row, similarity in self._chunks.nearest(vector, n)]
 
     def nearest_sentences(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
-        return [(self._sentences.metas[row]["chunk_id"], similarity) for row, similarity in self._sentences.nearest(vector, n)]
+        metas = self._sentences.metas
+        return [(metas[row]["chunk_id"], similarity) for row, similarity in self._sentences.nearest(vector, n)]
 
     def chunks(self, chunk_ids: list[str]) -> dict[str, Chunk]:
         rows = self._chunks.row

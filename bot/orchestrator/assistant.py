@@ -264,7 +264,8 @@ class Assistant:
 
     # --- steps --------------------------------------------------------------------------------
 
-    def _own_reply(self, question: Question, text: str, intent: Intent | None) -> tuple[Intent, Answer | tuple[str, str]]:
+    def _own_reply(self, question: Question, text: str,
+                   intent: Intent | None) -> tuple[Intent, Answer | tuple[str, str]]:
         """What the message is for (`intent`, unless given) and the bot's own reply to it (small talk,
         an instruction, openings, a match); else what the documents are asked and in which language."""
         intent = intent or self.intent_of(question)
