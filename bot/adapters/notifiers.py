@@ -34,8 +34,10 @@ class PlatformNotifier:
     async def _slack(self, channel: str, text: str) -> None:
         from slack_sdk.web.async_client import AsyncWebClient
 
+        from bot.adapters.slack_adapter import retry_handlers
+
         api_url = self.settings.slack.api_url
-        client = AsyncWebClient(token=_token("SLACK_BOT_TOKEN"), timeout=int(_TIMEOUT_S),
+        client = AsyncWebClient(token=_token("SLACK_BOT_TOKEN"), timeout=int(_TIMEOUT_S), retry_handlers=retry_handlers(),
                                 **({"base_url": api_url} if api_url else {}))
         for part in split_text(text, 3000):
             await client.chat_postMessage(channel=channel, text=part, unfurl_links=False, unfurl_media=False)

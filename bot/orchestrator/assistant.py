@@ -38,7 +38,7 @@ from bot.recruiting.positions import Position, canonical_level
 _log = logging.getLogger(__name__)
 
 _RECORD_COMMANDS = ("positions", "match")  # answered from the position records
-_COMMAND_INTENTS = {"help": "greeting", "new": "reset"}  # commands that are small talk
+_KIND_INTENTS = {"help": "greeting", "reset": "reset"}  # commands that are small talk, by their kind
 
 
 class Assistant:
@@ -52,7 +52,6 @@ class Assistant:
         self.state = state or open_state(settings.state.url)
         self.memory = ConversationMemory(max_turns=settings.chat.memory_turns, state=self.state)
         self.engine = Engine(settings, store=store, embedder=embedder, memory=self.memory, llm=llm)
-        self.store, self.embedder, self.llm = store, embedder, llm
         self.rate_limiter = RateLimiter(settings.chat.rate_limit_messages, settings.chat.rate_limit_seconds,
                                         state=self.state)
         # What candidates register, the answers they got and their clicks.
@@ -63,6 +62,18 @@ class Assistant:
         self._openings: tuple[str | None, openings.Openings] | None = None  # per index generation
         self._intent_embedder: Embedder | None | bool = None  # False: none could load
         self._loops = threading.local()  # answer_sync's event loop, per calling thread
+
+    @property
+    def store(self) -> Store:
+        return self.engine.store
+
+    @property
+    def embedder(self) -> Embedder:
+        return self.engine.embedder
+
+    @property
+    def llm(self):
+        return self.engine.llm
 
     @classmethod
     def open(cls, settings: Settings, *, embedder: Embedder | None = None, use_llm: bool = True,
@@ -157,7 +168,8 @@ class Assistant:
         """A slash command as given; else what the intent model reads in the message (a question
         when it is unsure, or when no model can load)."""
         if question.command:
-            return Intent(_COMMAND_INTENTS.get(question.command, question.command), exact=True)
+            kind = next((c.kind for c in messages.COMMANDS if c.name == question.command), "command")
+            return Intent(_KIND_INTENTS.get(kind, question.command), exact=True)
         text, _ = self._cleaned(question)
         embedder = self._embedder_for_intents()
         if not text or embedder is None:

@@ -44,8 +44,8 @@ _ZH_GENERIC = re.compile(r"招聘|招人|招收|在招|招募|聘请|岗位|职�
                          r"目前|现在|还有|还在|你们|贵|实验室|相关|方面|开放|人员|人才|请问|可以|需要|一些|列出|所有")
 
 
-# "match me: ...", "/match ...": a typed command's prefix, not part of the background.
-_MATCH_PREFIX = re.compile(r"^\s*(?:/match\b|match me\b|match\s*(?=[:：])|find my fit\b|帮我匹配|匹配(?=[:：]))\s*[:：]?\s*",
+# "match me: ...": a request's prefix, not part of the background ("/match ..." is the command).
+_MATCH_PREFIX = re.compile(r"^\s*(?:match me\b|match\s*(?=[:：])|find my fit\b|帮我匹配|匹配(?=[:：]))\s*[:：]?\s*",
                            re.I)
 
 
