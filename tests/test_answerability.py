@@ -248,3 +248,5 @@ def test_the_lab_in_a_chinese_question_is_the_lab_whose_bot_this_is(kb_assistant
     assert kb_assistant.engine.search_query("实验室主任是谁？", []) == "之江实验室主任是谁？"
     assert kb_assistant.engine.search_query("你们实验室有多大？", []) == "之江实验室有多大？"
     assert kb_assistant.engine.search_query("达摩院的联合实验室在哪里？", []) == "达摩院的联合实验室在哪里？"
+    # A Latin name before it ("Eckhardt 实验室") is another group's lab, as 之江实验室 is ours.
+    assert kb_assistant.engine.search_query("Eckhardt 实验室在哪里？", []) == "Eckhardt 实验室在哪里？"

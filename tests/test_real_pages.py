@@ -265,3 +265,44 @@ async def test_a_question_naming_the_owner_finds_the_page_that_never_names_it(tm
     assert answer.grounded and "+47 5558 3301" in answer.text, answer.text
     assert "16-20431" not in answer.text
     assert [s.path for s in answer.sources] == ["docs/glacier/contact.md"]
+
+
+ZH_ADVERT = """# {name}招聘博士后
+
+{name}实验室招博士后。希望申请人具有相关专业博士学位，具备独立开展研究的经验和良好的团队合作精神。
+实验室招博士后时优先考虑具备哪些经验的申请人？有海外经验者优先。待遇从优，请将简历发送至课题组邮箱。
+
+## 申请材料
+
+个人简历、代表性论文、两封推荐信。
+"""
+
+EN_ADVERT = """# Postdoctoral position in the Halvorsen Lab
+
+The Halvorsen Lab is hiring a postdoctoral researcher. We look for applicants with hands-on experience
+in in-vivo electrophysiology and in writing analysis code in Python.
+
+Send a CV and a short statement of research interests to the lab.
+"""
+
+
+async def test_a_chinese_question_naming_a_group_in_latin_letters_finds_its_english_page(tmp_path, embedder):
+    """Chinese adverts of other groups share every Chinese word of the question; the Latin name is what
+    finds the one page that answers, and "Halvorsen 实验室" is that group's lab, not the bot's own."""
+    from bot.orchestrator.assistant import Assistant
+    from bot.core.ingest import ingest
+    from bot.core.store import Store
+    from conftest import settings_for
+
+    for i, name in enumerate(("海洋生态", "材料计算", "神经工程", "遥感水文", "冰川冻土", "量子器件", "合成生物", "大气化学")):
+        write(tmp_path, f"docs/zh{i}.md", ZH_ADVERT.format(name=name))
+    write(tmp_path, "docs/halvorsen-postdoc.md", EN_ADVERT)
+    settings = settings_for(tmp_path, knowledge=[str(tmp_path / "docs")])
+    store = Store(settings)
+    assert not ingest(settings, store=store, embedder=embedder, progress=False).failed
+    engine = Assistant(settings, store=store, embedder=embedder).engine
+    question = "Halvorsen 实验室招博士后时，希望申请人具备哪些经验？"
+    query = engine.search_query(question, [])
+    assert query == question
+    files = list(dict.fromkeys(h.chunk.path for h in engine.retriever.search(query, language="zh").hits))
+    assert files[0] == "docs/halvorsen-postdoc.md", files

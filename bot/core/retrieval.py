@@ -97,9 +97,15 @@ class Retriever:
         sentence_ids = [cid for cid, sim in sorted((p for p in by_sentence if p[0] in chunks),
                                                     key=lambda p: floor[p[0]] - p[1])]
         fused: dict[str, float] = {}
-        for ranking in (dense_ids, [cid for cid, _ in lexical], [cid for cid, _ in lexical_other], sentence_ids):
+        # The other script's words count twice: in a question of one script they are nearly always the
+        # names of whom it asks about ("Eckhardt 实验室…"), while the question's own words also match every
+        # page of its language (realdocs: Chinese questions' recall@5 .78 -> .87; tune .90 -> .92, holdout
+        # .91 -> .92).
+        rankings = ((dense_ids, 1), ([cid for cid, _ in lexical], 1), ([cid for cid, _ in lexical_other], 2),
+                    (sentence_ids, 1))
+        for ranking, weight in rankings:
             for rank, cid in enumerate(ranking):
-                fused[cid] = fused.get(cid, 0.0) + 1.0 / (s.rrf_k + rank + 1)
+                fused[cid] = fused.get(cid, 0.0) + weight / (s.rrf_k + rank + 1)
 
         ranked = [cid for cid in sorted(fused, key=lambda cid: -fused[cid]) if cid in similarity][: k or s.top_k]
         # The best passage in another language than the top ones joins them when it clears its
