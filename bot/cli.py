@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 from bot import config as config_mod
@@ -26,11 +27,16 @@ def _parser() -> argparse.ArgumentParser:
 
     store_help = "use this folder as the embedded index instead of the configured store"
     ing = sub.add_parser("ingest", help="index documents (default: the knowledge folders in config)")
-    ing.add_argument("paths", nargs="*", type=Path, help="files or folders (.md .txt .html .pdf)")
+    ing.add_argument("paths", nargs="*", metavar="SOURCE",
+                     help="files or folders (.md .txt .html .pdf), or web pages (https://lab.example.org/join/): "
+                          "their site's pages below them are read too (default: [knowledge] paths and urls)")
     ing.add_argument("--store", type=Path, help=store_help)
     ing.add_argument("--rebuild", action="store_true", help="drop the index and build it again")
     ing.add_argument("--explain", action="store_true",
                      help="index nothing: show what each file yields (whose page it is, sections, quotable sentences)")
+    ing.add_argument("--every", metavar="INTERVAL", type=_interval,
+                     help="keep running: read the sources again every INTERVAL (e.g. 30m, 6h, 1d); running bots "
+                          "follow each new index")
 
     ask = sub.add_parser("ask", help="answer one question")
     ask.add_argument("question")
@@ -116,13 +122,45 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings.with_store_path(store) if store else settings
 
 
-def _ingest(settings: Settings, paths: list[Path] | None, *, rebuild: bool = False) -> int:
+def _interval(text: str) -> float:
+    """"90s", "30m", "6h", "1d" or a number of seconds -> seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    text = text.strip().lower()
+    try:
+        seconds = float(text[:-1]) * units[text[-1]] if text[-1:] in units else float(text)
+    except ValueError:
+        seconds = 0.0
+    if seconds < 1:
+        raise argparse.ArgumentTypeError(f"expected an interval such as 30m, 6h or 1d, got {text!r}")
+    return seconds
+
+
+def _sources(settings: Settings, given: list[str]) -> tuple[list[Path] | None, list[str]]:
+    """The files and folders, and the web pages, to index: those given, else the configured ones."""
+    if not given:
+        return (settings.knowledge_paths if settings.knowledge.urls else None), list(settings.knowledge.urls)
+    urls = [g for g in given if "://" in g]
+    return [Path(g) for g in given if "://" not in g], urls
+
+
+def _ingest(settings: Settings, paths: list[Path] | None, *, urls: list[str] = (), rebuild: bool = False) -> int:
     from bot.core.embeddings import load_embedder
     from bot.core.ingest import ingest
     from bot.core.store import Store
     from bot.recruiting import register_records
 
     register_records()  # position records are read as records, not prose
+    crawled = None
+    if urls:  # read the web pages into their sites' folders first; those are indexed with the files
+        from bot.core.crawl import Crawler
+
+        crawled = Crawler(settings).run(urls)
+        for url, why in crawled.failed:
+            print(f"web: {url}: {why}", file=sys.stderr)
+        for url, why in crawled.skipped:
+            _log.info("web: skipped %s: %s", url, why)
+        print(crawled.summary(), file=sys.stderr)
+        paths = [*(paths or []), *crawled.folders]
     embedder = load_embedder(settings.embeddings)
     store = Store(settings, writing=True)
     print(f"embedding model: {embedder.name}; index: {store.location}", file=sys.stderr)
@@ -133,17 +171,54 @@ def _ingest(settings: Settings, paths: list[Path] | None, *, rebuild: bool = Fal
               "files finished so far", file=sys.stderr)
         return 130
     _print_report(report)
-    return 0 if report.indexed or report.unchanged or not report.failed else 1
+    read = report.indexed or report.unchanged or (crawled and (crawled.unchanged or crawled.fetched))
+    return 0 if read or not (report.failed or (crawled and crawled.failed)) else 1
 
 
-def _explain(settings: Settings, paths: list[Path]) -> int:
-    """What each file yields, for a person deciding why a page answers or not: its profile (whose page
-    it is, and where each name was found), then each chunk's heading and quotable sentences."""
+def _ingest_every(settings: Settings, paths: list[Path] | None, urls: list[str], seconds: float) -> int:
+    """Index, then again every `seconds`, until stopped (a bad run is reported; the next one tries again)."""
+    while True:
+        started = time.monotonic()
+        try:
+            _ingest(settings, paths, urls=urls)
+        except BotError as e:
+            print(f"error: {e}", file=sys.stderr)
+        pause = max(0.0, seconds - (time.monotonic() - started))
+        print(f"next ingest in {pause / 60:.0f} min", file=sys.stderr, flush=True)
+        try:
+            time.sleep(pause)
+        except KeyboardInterrupt:
+            return 0
+
+
+def _explain(settings: Settings, given: list[str]) -> int:
+    """What each file (or web page) yields, for a person deciding why a page answers or not: its profile
+    (whose page it is, and where each name was found), then each chunk's heading and quotable sentences."""
+    import tempfile
+
+    if not given:
+        raise BotError("ingest --explain needs the files, folders or web pages to explain")
+    paths, urls = _sources(settings, given)
+    with tempfile.TemporaryDirectory() as scratch:
+        failed = 0
+        if urls:  # each page alone, read into a throw-away folder
+            from bot.core.crawl import Crawler
+
+            knowledge = settings.knowledge.model_copy(update={"crawl_dir": scratch})
+            crawled = Crawler(settings.model_copy(update={"knowledge": knowledge}), follow=False).run(urls)
+            for url, why in crawled.failed + crawled.skipped:
+                print(f"{url}: {why}")
+                failed += 1
+            paths = [*paths, *crawled.folders]
+        unread = _explain_files(settings, paths)
+    return 1 if failed or unread else 0
+
+
+def _explain_files(settings: Settings, paths: list[Path]) -> int:
+    """Print what the files under `paths` yield; the number that could not be read."""
     from bot.core import chunking, loaders
     from bot.core.ingest import discover, index_key, read
 
-    if not paths:
-        raise BotError("ingest --explain needs the files (or folders) to explain")
     roots = [p.resolve() for p in paths]
     files, missing = discover(roots)
     for p, why in missing:
@@ -157,7 +232,7 @@ def _explain(settings: Settings, paths: list[Path]) -> int:
             print(f"== {key}\nskipped: {e}\n")
             failed += 1
             continue
-        print(f"== {key}\ntitle: {doc.title}\nsubject: {owner.subject or '(none)'}\nnames: {owner.text() or '(none)'}"
+        print(f"== {key}" + (f"\nurl: {doc.url}" if doc.url else "") + f"\ntitle: {doc.title}\nsubject: {owner.subject or '(none)'}\nnames: {owner.text() or '(none)'}"
               + ("  (the page speaks as I/we: they are the subject)" if owner.first_person else ""))
         for where, name in owner.found:
             print(f"  from {where}: {name}")
@@ -453,7 +528,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "ingest" and args.explain:
             return _explain(settings, args.paths)
         if args.command == "ingest":
-            return _ingest(settings, args.paths or None, rebuild=args.rebuild)
+            paths, urls = _sources(settings, args.paths)
+            if args.every:
+                return _ingest_every(settings, paths, urls, args.every)
+            return _ingest(settings, paths, urls=urls, rebuild=args.rebuild)
         if args.command == "ask":
             return _ask(settings, args)
         if args.command == "chat":

@@ -61,6 +61,25 @@ class LabSettings(_Section):
 
 class KnowledgeSettings(_Section):
     paths: Strings = _opt(("knowledge",), "folders or files to index, relative to the config file")
+    urls: Strings = _opt((), "web pages to read with the site's pages linked below them (https://lab.example.org/join/)")
+    crawl_depth: int = _opt(2, "how many links away from a URL pages are followed (linked PDFs always)",
+                            minimum=0, maximum=20)
+    crawl_max_pages: int = _opt(300, "at most this many pages read per site and run", minimum=1, maximum=100000)
+    crawl_rate: float = _opt(2.0, "at most this many requests per second (a site's robots.txt Crawl-delay may ask "
+                                  "for fewer)", minimum=0.01, maximum=1000.0)
+    crawl_timeout_s: float = _opt(20.0, "a page that takes longer is reported and keeps what the index had",
+                                  minimum=0.1, maximum=600.0)
+    crawl_max_mb: float = _opt(20.0, "a page or PDF larger than this is skipped and reported", minimum=0.01,
+                               maximum=1024.0)
+    crawl_dir: str = _opt(".web", "where the pages read from the web are kept (what makes a re-crawl incremental), "
+                                  "relative to the config file")
+
+    @field_validator("urls")
+    @classmethod
+    def _web(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not all(u.lower().startswith(("http://", "https://")) for u in value):
+            raise ValueError("expected http:// or https:// URLs")
+        return value
 
 
 class StoreSettings(_Section):
@@ -285,6 +304,10 @@ class Settings(BaseSettings):
     @property
     def knowledge_paths(self) -> list[Path]:
         return [self.resolve(p) for p in self.knowledge.paths]
+
+    @property
+    def crawl_path(self) -> Path:
+        return self.resolve(self.knowledge.crawl_dir)
 
     def with_store_path(self, path: str | Path) -> Settings:
         store = self.store.model_copy(update={"path": str(Path(path).resolve()), "url": ""})

@@ -170,6 +170,9 @@ def test_compose_file_is_valid_and_wires_the_services():
         assert services[bot]["depends_on"]["ingest"]["condition"] == "service_completed_successfully"
         assert services[bot]["environment"]["BOT_STORE_URL"] == "http://chroma:8000"
     assert services["ollama"]["profiles"] == ["ollama"]
+    sync = services["web-sync"]   # the website re-read every 6 hours, pages kept on the data volume
+    assert sync["profiles"] == ["web"] and sync["command"] == ["ingest", "--every", "6h"]
+    assert sync["environment"]["BOT_KNOWLEDGE_CRAWL_DIR"] == "/data/web"
     replicas = services["slack-replicas"]
     assert replicas["profiles"] == ["scale"] == services["redis"]["profiles"] and replicas["deploy"]["replicas"] == 2
     assert replicas["environment"]["BOT_STATE_URL"] == "redis://redis:6379/0"

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.config import Settings
-from bot.core import chunking, loaders, profile
+from bot.core import chunking, crawl, loaders, profile
 from bot.core.nlp import paragraphs as text_paragraphs
 from bot.core.embeddings import Embedder
 from bot.core.store import Store
@@ -155,6 +155,7 @@ def root_of(path: Path, roots: list[Path]) -> Path | None:
 def read(path: Path, key: str, roots: list[Path]) -> tuple[loaders.Document, profile.Profile]:
     """A file loaded, with its profile (whose page it is)."""
     doc = loaders.load(path, key)
+    doc.url = crawl.source_url(path) or doc.url  # a page read from the web is cited by its address
     return doc, profile.build(doc, path, root_of(path, roots))
 
 
