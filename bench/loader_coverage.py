@@ -5,7 +5,8 @@
 For each file: the share of the distinct words of its visible text (outside menus, headers and
 footers; template syntax and markup removed; a front matter's phrases included) that are in what the
 loader returns, the share of its e-mail addresses, links, phone numbers, dates and sums of money that
-survive, and any template syntax or raw entity left in the loaded text. The visible text is read here
+survive, the share of those that a quote can carry (they are in a quotable sentence, not only in a
+heading or a line too short to quote), and any template syntax or raw entity left in the loaded text. The visible text is read here
 independently of the loaders (BeautifulSoup's text for HTML, pypdf's for PDF), so the two can disagree.
 """
 
@@ -24,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from bot.core import formats, loaders, markup  # noqa: E402
+from bot.core import chunking, formats, loaders, markup  # noqa: E402
 from bot.core import nlp  # noqa: E402
 from bot.core.ingest import discover  # noqa: E402
 
@@ -71,8 +72,8 @@ def measure(path: Path) -> dict:
     try:
         doc = loaders.load(path, path.name)
     except loaders.LoadError as e:
-        return {"file": path.name, "words": 0.0, "facts": 0.0, "n_facts": 0, "lost": [], "leftovers": [],
-                "error": str(e)}
+        return {"file": path.name, "words": 0.0, "facts": 0.0, "quotable": 0.0, "n_facts": 0, "lost": [],
+                "unquotable": [], "leftovers": [], "error": str(e)}
     loaded = f"{doc.title}\n{doc.text}"
     have = set(nlp.tokens(loaded))
     words = set(nlp.tokens(seen))
@@ -80,8 +81,13 @@ def measure(path: Path) -> dict:
     flat = formats.normalised(loaded)
     facts = sorted({f for fs in formats.facts(seen).values() for f in fs})
     lost = [f for f in facts if formats.normalised(f) not in kept and formats.normalised(f) not in flat]
+    sentences = formats.normalised("\n".join(s for piece in chunking.split(doc.text, title=doc.title, chunk_chars=1200)
+                                             for s in piece.sentences))
+    unquotable = [f for f in facts if f not in lost and formats.normalised(f) not in sentences]
     return {"file": path.name, "words": len(words & have) / len(words) if words else 1.0,
-            "facts": 1 - len(lost) / len(facts) if facts else 1.0, "n_facts": len(facts), "lost": lost,
+            "facts": 1 - len(lost) / len(facts) if facts else 1.0,
+            "quotable": 1 - (len(lost) + len(unquotable)) / len(facts) if facts else 1.0,
+            "n_facts": len(facts), "lost": lost, "unquotable": unquotable,
             "leftovers": [s for s in LEFTOVERS if s in loaded], "error": ""}
 
 
@@ -99,15 +105,18 @@ def main() -> int:
         rows = [measure(f) for f in files]
         if not rows:
             continue
-        print(f"\n### {folder}\n\n| file | visible words kept | facts kept | facts | lost / left over |\n|---|---|---|---|---|")
+        print(f"\n### {folder}\n\n| file | visible words kept | facts kept | facts quotable | facts | "
+              "lost / not quotable / left over |\n|---|---|---|---|---|---|")
         for r in rows:
-            note = r["error"] or "; ".join(r["lost"][:4] + r["leftovers"])
-            print(f"| {r['file']} | {r['words']:.2f} | {r['facts']:.2f} | {r['n_facts']} | {note} |")
+            note = r["error"] or "; ".join(r["lost"][:4] + [f"({f})" for f in r["unquotable"][:4]] + r["leftovers"])
+            print(f"| {r['file']} | {r['words']:.2f} | {r['facts']:.2f} | {r['quotable']:.2f} | {r['n_facts']} | {note} |")
         n = len(rows)
         total_facts = sum(r["n_facts"] for r in rows)
         kept_facts = sum(r["facts"] * r["n_facts"] for r in rows)
+        quotable = sum(r["quotable"] * r["n_facts"] for r in rows)
         print(f"| **all {n} files** | {sum(r['words'] for r in rows) / n:.3f} | "
-              f"{kept_facts / total_facts if total_facts else 1:.3f} | {total_facts} | "
+              f"{kept_facts / total_facts if total_facts else 1:.3f} | "
+              f"{quotable / total_facts if total_facts else 1:.3f} | {total_facts} | "
               f"{sum(1 for r in rows if r['error'])} skipped, {sum(1 for r in rows if r['leftovers'])} with leftovers |")
     return 0
 

@@ -250,3 +250,14 @@ def test_the_lab_in_a_chinese_question_is_the_lab_whose_bot_this_is(kb_assistant
     assert kb_assistant.engine.search_query("达摩院的联合实验室在哪里？", []) == "达摩院的联合实验室在哪里？"
     # A Latin name before it ("Eckhardt 实验室") is another group's lab, as 之江实验室 is ours.
     assert kb_assistant.engine.search_query("Eckhardt 实验室在哪里？", []) == "Eckhardt 实验室在哪里？"
+
+
+def test_a_profile_that_shares_a_distinctive_word_is_about_the_asked_subject():
+    """A page's profile from its file name or site ("denolle uw openings") is about "Denolle Quake Lab" and
+    "University of Washington" (its initials); "Zhejiang University" is not about "Zhejiang Lab"."""
+    quake, uw, lab = answerability.entities("Is the Denolle Quake Lab at the University of Washington or Zhejiang Lab hiring?")
+    assert answerability.shares_a_name(quake, "denolle uw openings")
+    assert answerability.shares_a_name(uw, "denolle uw openings")
+    assert not answerability.shares_a_name(lab, "Zhejiang University")
+    assert answerability.shares_a_name(lab, "zhejiang lab campus")
+    assert not answerability.shares_a_name(quake, "steinmetz uw join")

@@ -213,6 +213,8 @@ def test_loader_coverage_of_the_real_pages():
     facts = sum(r["n_facts"] for r in rows)
     kept = sum(r["facts"] * r["n_facts"] for r in rows)
     assert kept == facts, [(r["file"], r["lost"]) for r in rows if r["lost"]]
+    quotable = sum(r["quotable"] * r["n_facts"] for r in rows)  # in a sentence a quote can carry
+    assert quotable >= 0.99 * facts, [(r["file"], r["unquotable"]) for r in rows if r["unquotable"]]
     assert sum(r["words"] for r in rows) / len(rows) >= 0.95
 
 
@@ -306,3 +308,58 @@ async def test_a_chinese_question_naming_a_group_in_latin_letters_finds_its_engl
     assert query == question
     files = list(dict.fromkeys(h.chunk.path for h in engine.retriever.search(query, language="zh").hits))
     assert files[0] == "docs/halvorsen-postdoc.md", files
+
+
+CARD_OF_HEADINGS = """---
+layout: page
+title: Contact
+---
+<h4>Email:</h4>
+<h6 style="font-size:18px">Mira Kovacs: mira@fjord.example<h6>
+<h4>    Address:</h4>
+<h6 style="font-size:18px">Fjord Omics Lab<h6>
+<h6 style="font-size:18px">Room 107, Fjell Building<h6>
+<h6 style="font-size:18px">Mail Code: 5020<h6>
+<script>var map = new Map("container");</script>
+
+## Postdoctoral opening (14 Feb 2027)
+
+The application deadline is Oct. 1st, 2027. Assoc. Prof. Kovacs reads every application.
+"""
+
+
+def test_lines_of_unclosed_headings_are_read_as_a_browser_shows_them(tmp_path):
+    """`<h6>line<h6>` (no closing tag) is two lines in a browser (the HTML5 parsing rules), not one
+    heading holding the rest of the page; the card's lines are quoted together, and a heading that
+    states a date can be quoted."""
+    _, _, sentences = _sentences(write(tmp_path, "contact.md", CARD_OF_HEADINGS), tmp_path)
+    card = next(s for s in sentences if "Room 107" in s)
+    assert "Fjord Omics Lab" in card and "Fjell Building" in card and "Mail Code: 5020" in card
+    assert any("mira@fjord.example" in s for s in sentences)
+    assert "Postdoctoral opening (14 Feb 2027)" in sentences
+    assert "The application deadline is Oct. 1st, 2027." in sentences
+    assert "Assoc. Prof. Kovacs reads every application." in sentences
+    assert not any("new Map" in s for s in sentences)
+
+
+async def test_a_first_person_page_answers_for_its_owner_named_only_in_its_file_name(tmp_path, embedder):
+    """The recruiting page says "I" and never the name; its file name runs the name together. Another
+    page says the name. The question naming her is answered from the recruiting page."""
+    from bot.orchestrator.assistant import Assistant
+    from bot.core.ingest import ingest
+    from bot.core.store import Store
+    from bot.core.types import Question
+    from conftest import settings_for
+
+    write(tmp_path, "docs/d1-mirakovacs-about.md", "# About\n\nMira Kovacs leads the Fjord Omics Lab at the "
+                                                 "University of Bergen, where the lab studies fish genomes.\n")
+    write(tmp_path, "docs/d2-mirakovacs-phd.md", "# PhD positions\n\nI am looking for two PhD students in 2027. "
+                                               "The position comes with a living stipend of NOK 532,000 per year.\n")
+    write(tmp_path, "docs/d3-tidewater-phd.md", "# PhD positions\n\nThe Tidewater Group offers PhD students a "
+                                              "stipend of NOK 480,000 per year.\n")
+    settings = settings_for(tmp_path, knowledge=[str(tmp_path / "docs")])
+    store = Store(settings)
+    assert not ingest(settings, store=store, embedder=embedder, progress=False).failed
+    answer = await Assistant(settings, store=store, embedder=embedder).answer(
+        Question("What living stipend comes with a PhD position in Mira Kovacs's group?"))
+    assert answer.grounded and "532,000" in answer.text and "480,000" not in answer.text, answer.text

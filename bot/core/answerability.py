@@ -302,6 +302,10 @@ def _acronyms(text: str) -> set[str]:
     return out
 
 
+def _squash(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
 class Context:
     """The words around a sentence that say what it is about: its document's title and owner,
     its section, and its chunk (with acronyms spelled out)."""
@@ -333,7 +337,10 @@ class Context:
         if not any(c.isascii() and c.isalpha() for c in self.text):
             return None
         if not entity.tokens <= self.words:
-            return False
+            # A name run together, as in addresses and file names ("ruihongqiu", "bonanzhu-bit"):
+            # the name's letters in a row, long enough not to occur by chance.
+            squashed = _squash(entity.surface)
+            return len(squashed) >= 6 and squashed in _squash(self.text)
         if entity.head and len(entity.tokens) == 1:  # one word names it: the kind must agree
             return entity.head in self.heads.get(next(iter(entity.tokens)), set())
         return True
@@ -367,6 +374,22 @@ def names_other_subject(sentence: str, asked: list[Entity], also: set[str] = fro
 def _initials(name: str) -> str:
     """"Nova Robotics Institute" -> "nri": the acronym a text may use for the name."""
     return "".join(w[0] for w in name.split() if w[0].isupper()).lower()
+
+
+def shares_a_name(entity: Entity, names: str) -> bool:
+    """A document profile's names ("denolle uw openings", "Translational AI Research Lab") share a
+    distinctive word, or the initials, of the asked name ("Denolle Quake Lab", "University of
+    Washington"): the document is about that subject, though it may never spell the whole name."""
+    if entity.cjk or not names:
+        return False
+    profile = Context(names)
+    initials = _initials(entity.surface)
+    if len(initials) > 1 and initials in profile.words:
+        return True
+    # A shared word names the same subject unless the profile has it name another kind of thing
+    # ("Zhejiang University" is not "Zhejiang Lab").
+    return any(t in profile.words and (not entity.head or profile.heads.get(t, {""}) <= {"", entity.head})
+               for t in entity.tokens if t not in _HEADS and len(t) > 2)
 
 
 def names_organisation(entity: Entity) -> bool:

@@ -47,6 +47,12 @@ def _sections(text: str, title: str) -> list[tuple[str, list[str]]]:
             if not block:
                 continue
         out[-1][1].append(block)
+    # A heading with nothing under it that states a fact ("###### Jane Doe: jane@lab.org", a card set
+    # in heading tags) is the section's one line, not a heading to drop.
+    for path, paras in out:
+        leaf = path.rsplit(" > ", 1)[-1]
+        if not paras and formats.has_fact(leaf):
+            paras.append(leaf)
     return [(path, paras) for path, paras in out if paras]
 
 
@@ -83,29 +89,45 @@ def split(text: str, *, title: str, chunk_chars: int) -> list[Piece]:
                 units.append(para)
             else:
                 units.extend(nlp.sentences(para))
+        # (a merged section's path is "first / second": the later headings are among its units)
+        heading = "# " + section.split(" / ")[0].rsplit(" > ", 1)[-1] if section else ""
         buf: list[str] = []
         for unit in units:
             if buf and len("\n\n".join(buf + [unit])) > chunk_chars:
-                pieces.append(_piece(section, buf))
-                buf = []
+                pieces.append(_piece(section, buf, heading))
+                buf, heading = [], ""
             buf.append(unit)
         if buf:
-            pieces.append(_piece(section, buf))
+            pieces.append(_piece(section, buf, heading))
     return pieces
 
 
 def _join_list_intros(paras: list[str]) -> list[str]:
-    """"We are recruiting for the following roles:" and the list after it are one quotable unit."""
+    """"We are recruiting for the following roles:" and the list after it are one quotable unit; so
+    are a heading that introduces a list ("Address:") and the list, the heading read as its label."""
     out: list[str] = []
     for para in paras:
         if out and out[-1].rstrip().endswith((":", "：")) and _LIST_ITEM.match(para):
-            out[-1] = f"{out[-1]}\n{para}"
+            intro = _HEADING.fullmatch(out[-1].strip())
+            out[-1] = (intro.group(2) if intro else out[-1]) + "\n" + para
         else:
             out.append(para)
     return out
 
 
-def _piece(section: str, units: list[str]) -> Piece:
+def _piece(section: str, units: list[str], heading: str = "") -> Piece:
+    """`heading`: the section's own heading, when this is its first piece."""
     body = "\n\n".join(units)
-    sents = tuple(s for u in units if not u.startswith("#") for s in nlp.sentences(u) if _quotable(s))
+    sents = tuple(dict.fromkeys(s for u in [heading, *units] for s in _unit_sentences(u)))
     return Piece(section=section, text=body, sentences=sents)
+
+
+def _unit_sentences(unit: str) -> list[str]:
+    """A heading is context, not a quote, unless it states a fact of a closed format: a position
+    titled "Postdoctoral position (14 Feb 2022)" is dated by its heading."""
+    if not unit:
+        return []
+    m = _HEADING.fullmatch(unit.strip()) if unit.startswith("#") else None
+    if unit.startswith("#"):
+        return [m.group(2)] if m and formats.has_fact(m.group(2)) else []
+    return [s for s in nlp.sentences(unit) if _quotable(s)]

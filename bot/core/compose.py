@@ -179,9 +179,11 @@ def about_someone_else(asked: list[answerability.Entity], hits: tuple[Hit, ...],
     if not asked:
         return set()
     texts: dict[str, list[str]] = {}
+    profiles: dict[str, str] = {}
     for h in hits:
         c = h.chunk
         texts.setdefault(c.path, [c.title, c.subject, c.organisation, c.lead]).append(c.text)
+        profiles[c.path] = c.subject
     documents = {path: _around_document("\n".join(parts), aliases) for path, parts in texts.items()}
     blocked: set[str] = set()
     for entity in asked:
@@ -191,6 +193,7 @@ def about_someone_else(asked: list[answerability.Entity], hits: tuple[Hit, ...],
             mentions = doc.mentions(entity)
             # "Prof. Zhu" for "Lei Zhu"; "research" alone is not "Glacier Research Station"
             partly = len(entity.tokens) > 1 and 2 * len(entity.tokens & doc.words) >= len(entity.tokens)
+            partly = partly or answerability.shares_a_name(entity, profiles[path])
             if said and path not in said and mentions is False and not partly:
                 blocked.add(path)
             elif mentions is None and found and path not in found:

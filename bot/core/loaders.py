@@ -140,12 +140,10 @@ def front_matter(text: str) -> tuple[dict, str]:
 def _load_markdown(text: str, key: str) -> Document:
     """Markdown as a site generator renders it: template syntax out, then CommonMark (raw HTML
     included) read block by block like a web page; content kept in the front matter follows."""
-    from bs4 import BeautifulSoup
-
     meta, body = front_matter(text)
     title = markup.unescape(markup.strip_templates(str(meta.get("title") or ""))).strip()
     body = formats.deobfuscate(markup.strip_templates(body))
-    soup = BeautifulSoup(markup.markdown_to_html(body), "html.parser")
+    soup = markup.parse_html(markup.markdown_to_html(body))
     blocks = [b for b in markup.html_blocks(soup, keep_lines=True) if not b.nav]
     text = "\n\n".join(p for p in (markup.blocks_markdown(blocks), markup.front_matter_content(meta, title=title)) if p)
     return Document(
@@ -350,9 +348,7 @@ def _load_html(text: str, key: str) -> Document:
     says which blocks are the page's content and which are site furniture; a block it lost is put
     back when it lies outside menus, headers, footers and sidebars, or when it holds a fact a
     candidate needs (a contact card in a sidebar: e-mail, phone, address, date, sum of money)."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(text, "html.parser")
+    soup = markup.parse_html(text)
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     site = _meta(soup, "og:site_name") or _meta(soup, "application-name")
     canonical = soup.find("link", rel="canonical")

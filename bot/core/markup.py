@@ -16,6 +16,17 @@ from dataclasses import dataclass
 
 from bot.core import nlp
 
+def parse_html(text: str):
+    """The page as a browser builds it (the HTML5 parsing rules, lexbor via selectolax), as a
+    BeautifulSoup tree: markup that real pages get wrong (`<h6>line<h6>`, unclosed `<p>` and `<li>`)
+    is repaired the way a browser repairs it, so every line a reader sees is a block of its own
+    instead of nesting the rest of the page inside it."""
+    from bs4 import BeautifulSoup
+    from selectolax.lexbor import LexborHTMLParser
+
+    return BeautifulSoup(LexborHTMLParser(text).html or "", "html.parser")
+
+
 # --- template syntax ------------------------------------------------------------------------------
 
 _TEMPLATE = [

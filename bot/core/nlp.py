@@ -70,7 +70,8 @@ def _tokens(text: str) -> tuple[str, ...]:
 
 # A sentence ends at . ! ? followed by space and a capital/digit/quote, or at CJK end marks.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z0-9\"“(\[])|(?<=[。！？])")
-_ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|approx|vs|no|dr|prof|mr|ms|mrs|st|inc|co|corp|ltd|jr|sr|u\.s)\.$", re.I)
+_ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|approx|vs|no|dr|prof|assoc|asst|dept|univ|mr|ms|mrs|st|inc|co|corp|ltd|jr|sr"
+                     r"|u\.s|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.$", re.I)  # "Oct. 1st", "Assoc. Prof."
 # An e-mail address or a link: what "how do I apply" and "what is the website" are answered with.
 CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|https?://\S+|www\.\S+", re.I)
 _CJK_OR_MARK = re.compile(f"[{_CJK}，。、；：！？（）「」《》“”]")
