@@ -261,3 +261,18 @@ def test_a_profile_that_shares_a_distinctive_word_is_about_the_asked_subject():
     assert not answerability.shares_a_name(lab, "Zhejiang University")
     assert answerability.shares_a_name(lab, "zhejiang lab campus")
     assert not answerability.shares_a_name(quake, "steinmetz uw join")
+
+
+@pytest.mark.parametrize("line", ["Floor 17, Guys Tower, Great Maze Pond, London SE1 9RT", "Room 203-525",
+                                  "No.28, Xianning West Road, Xi'an", "1088 Xueyuan Ave., Shenzhen", "61231 Darmstadt",
+                                  "Bengaluru 560012", "学苑大道1088号"])
+def test_an_address_line_says_where(line):
+    """A postal address (a closed format) answers "where", though it never says "located in"."""
+    assert answerability.carries("place", line)
+
+
+@pytest.mark.parametrize("line", ["The lab has funding of 500000 yuan.", "In 2020 we hired 12 people.",
+                                  "Welcome to the TAIR Lab at King's College London!"])
+def test_a_sum_a_year_or_a_name_is_no_address(line):
+    from bot.core import formats
+    assert not formats.is_address(line)

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from bot.core import figures
+from bot.core import formats
 from bot.core import nlp
 
 # --- what the message asks --------------------------------------------------------------------
@@ -184,9 +185,10 @@ def carries(kind: str | None, sentence: str, counted: frozenset[str] = frozenset
     if kind == "contact":
         return bool(nlp.CONTACT.search(sentence))
     if kind == "city":  # a sentence that says where something is, not one that mentions a country
-        return bool(locates(sentence) or re.search(r"[\u4e00-\u9fff]{1,6}市", sentence))
+        return bool(locates(sentence) or re.search(r"[\u4e00-\u9fff]{1,6}市", sentence) or formats.is_address(sentence))
     if kind == "place":
-        return bool(locates(sentence) or _PLACE.search(sentence) or _PLACE_ZH.search(sentence))
+        return bool(locates(sentence) or _PLACE.search(sentence) or _PLACE_ZH.search(sentence)
+                    or formats.is_address(sentence))
     return True
 
 
