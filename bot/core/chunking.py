@@ -125,9 +125,7 @@ def _piece(section: str, units: list[str], heading: str = "") -> Piece:
 def _unit_sentences(unit: str) -> list[str]:
     """A heading is context, not a quote, unless it states a fact of a closed format: a position
     titled "Postdoctoral position (14 Feb 2022)" is dated by its heading."""
-    if not unit:
-        return []
-    m = _HEADING.fullmatch(unit.strip()) if unit.startswith("#") else None
     if unit.startswith("#"):
+        m = _HEADING.fullmatch(unit.strip())
         return [m.group(2)] if m and formats.has_fact(m.group(2)) else []
     return [s for s in nlp.sentences(unit) if _quotable(s)]

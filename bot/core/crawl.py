@@ -209,8 +209,7 @@ class Crawler:
         scopes = [(_origin(u), urlsplit(u).path.rsplit("/", 1)[0] + "/") for u in seeds]
         queue: deque[tuple[str, int]] = deque((u, 0) for u in seeds)
         try:
-            for seed in seeds if self.follow else ():
-                site = self._site(seed)
+            for site in dict.fromkeys(self._site(seed) for seed in seeds) if self.follow else ():
                 if self.depth >= 1:  # the sitemap's pages below a URL, as if linked from it
                     queue.extend((u, 1) for u in self._sitemap(site) if self._in_scope(u, scopes))
                 # Pages read before are asked again (conditionally): one that is gone now leaves the index

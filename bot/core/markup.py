@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from bot.core import nlp
 
+
 def parse_html(text: str):
     """The page as a browser builds it (the HTML5 parsing rules, lexbor via selectolax), as a
     BeautifulSoup tree: markup that real pages get wrong (`<h6>line<h6>`, unclosed `<p>` and `<li>`)
