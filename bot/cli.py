@@ -180,7 +180,8 @@ def _ingest_every(settings: Settings, paths: list[Path] | None, urls: list[str],
     while True:
         started = time.monotonic()
         try:
-            _ingest(settings, paths, urls=urls)
+            if _ingest(settings, paths, urls=urls) == 130:  # interrupted
+                return 130
         except BotError as e:
             print(f"error: {e}", file=sys.stderr)
         pause = max(0.0, seconds - (time.monotonic() - started))
@@ -215,7 +216,7 @@ def _explain(settings: Settings, given: list[str]) -> int:
 
 
 def _explain_files(settings: Settings, paths: list[Path]) -> int:
-    """Print what the files under `paths` yield; the number that could not be read."""
+    """Print what the files under `paths` yield; 1 when one could not be read."""
     from bot.core import chunking, loaders
     from bot.core.ingest import discover, index_key, read
 
@@ -232,7 +233,8 @@ def _explain_files(settings: Settings, paths: list[Path]) -> int:
             print(f"== {key}\nskipped: {e}\n")
             failed += 1
             continue
-        print(f"== {key}" + (f"\nurl: {doc.url}" if doc.url else "") + f"\ntitle: {doc.title}\nsubject: {owner.subject or '(none)'}\nnames: {owner.text() or '(none)'}"
+        print(f"== {key}" + (f"\nurl: {doc.url}" if doc.url else "")
+              + f"\ntitle: {doc.title}\nsubject: {owner.subject or '(none)'}\nnames: {owner.text() or '(none)'}"
               + ("  (the page speaks as I/we: they are the subject)" if owner.first_person else ""))
         for where, name in owner.found:
             print(f"  from {where}: {name}")
