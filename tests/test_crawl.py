@@ -236,3 +236,15 @@ def test_ingest_explain_shows_what_a_web_page_yields(tmp_path):
         assert "subject: Halvorsen Neuro Lab" in result.stdout
         assert "The postdoctoral salary is NOK 650,000 per year" in result.stdout
         assert not web.asked("/join/") and not (folder / ".web").exists()
+
+
+def test_links_are_read_against_the_address_a_redirect_ends_at(tmp_path):
+    """/people redirects to /people/ (as web servers do for a folder): its relative links are below /people/."""
+    with Website() as web:
+        web.add("/people", "", location="/people/")
+        web.add("/people/", "<html><body><main><p>Our group has four members.</p>"
+                            "<a href='alumni/'>Alumni</a></main></body></html>")
+        web.add("/people/alumni/", "<html><body><main><p>Former members went on to industry.</p></main></body></html>")
+        crawled = Crawler(_settings(tmp_path)).run([web.url + "/people"])
+        assert sorted(crawled.fetched) == [web.url + "/people", web.url + "/people/alumni/"], crawled
+        assert web.asked("/people/alumni/") and not web.asked("/alumni/")

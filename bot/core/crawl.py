@@ -221,11 +221,12 @@ class Crawler:
                 if url in seen:
                     continue
                 seen.add(url)
-                body = self._visit(url, depth)
-                if body is None or not self.follow:
+                page = self._visit(url, depth)
+                if page is None or not self.follow:
                     continue
-                for link, alternate in _links(body, url):
-                    if alternate and _origin(link) == _origin(url):
+                body, base = page  # links are read against where the page was found (after redirects)
+                for link, alternate in _links(body, base):
+                    if alternate and _origin(link) == _origin(base):
                         queue.append((link, depth))               # the page in another language
                     elif _is_pdf_link(link):
                         queue.append((link, depth + 1))           # an advert: read at any depth, any host
@@ -255,8 +256,8 @@ class Crawler:
 
     # --- one page ---------------------------------------------------------------------------------
 
-    def _visit(self, url: str, depth: int) -> bytes | None:
-        """Fetch one page into its site's folder; its body when it is HTML to read links from."""
+    def _visit(self, url: str, depth: int) -> tuple[bytes, str] | None:
+        """Fetch one page into its site's folder; when it is HTML, its body and final URL to read links from."""
         site = self._site(url)
         entry = site.manifest.get(url)
         if site.unreadable:
@@ -284,7 +285,8 @@ class Crawler:
             return None
         if status == 304 and entry:
             self.report.unchanged.append(url)
-            return _read_file(site, entry) if entry["file"].endswith(".html") else None
+            body = _read_file(site, entry) if entry["file"].endswith(".html") else None
+            return (body, entry.get("final") or url) if body else None
         if status in (404, 410):
             if site.remove(url):
                 self.report.gone.append(url)
@@ -310,8 +312,8 @@ class Crawler:
             self.report.fetched.append(url)
         site.manifest[url] = {"file": name, "etag": response_headers.get("etag", ""),
                               "last_modified": response_headers.get("last-modified", ""),
-                              "depth": min(depth, int(entry.get("depth", depth)) if entry else depth)}
-        return body if suffix == ".html" else None
+                              "depth": min(depth, int(entry.get("depth", depth)) if entry else depth), "final": final}
+        return (body, final) if suffix == ".html" else None
 
     def _get(self, url: str, headers: dict, delay: float) -> tuple[int, httpx.Headers, bytes, str]:
         """GET with the rate limit: (status, headers, body of a 200, final URL); _Failed says why not."""
