@@ -15,7 +15,6 @@ without a memory would. Ingest uses feature-hashing vectors (the model's cost pe
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import random
 import shutil
@@ -130,8 +129,7 @@ def _bytes(web) -> int:
         page = web.pages.get(path)
         if page is None or page.status != 200:
             continue
-        tag = '"' + hashlib.sha1(page.body).hexdigest()[:16] + '"'
-        if headers.get("If-None-Match") != tag:
+        if headers.get("If-None-Match") != page.tag:
             sent += len(page.body)
     return sent
 

@@ -22,6 +22,11 @@ class Page:
     etag: bool = True        # False: only Last-Modified (which changes with the body)
     location: str = ""       # a redirect (302) to here
 
+    @property
+    def tag(self) -> str:
+        """Its ETag: changes with the body."""
+        return '"' + hashlib.sha1(self.body).hexdigest()[:16] + '"'
+
 
 class Website:
     def __init__(self):
@@ -44,15 +49,14 @@ class Website:
                     return self.end_headers()
                 if page.status != 200:
                     return self._send(page.status, b"error", "text/plain")
-                tag = '"' + hashlib.sha1(page.body).hexdigest()[:16] + '"'
                 modified = _LAST_MODIFIED if page.etag else time.strftime(
                     "%a, %d %b %Y %H:%M:%S GMT", time.gmtime(1_780_000_000 + len(page.body)))
-                if (page.etag and self.headers.get("If-None-Match") == tag) or (
+                if (page.etag and self.headers.get("If-None-Match") == page.tag) or (
                         not page.etag and self.headers.get("If-Modified-Since") == modified):
                     self.send_response(304)
                     self.end_headers()
                     return None
-                headers = {"ETag": tag} if page.etag else {"Last-Modified": modified}
+                headers = {"ETag": page.tag} if page.etag else {"Last-Modified": modified}
                 return self._send(200, page.body, page.type, headers)
 
             def _send(self, status: int, body: bytes, kind: str, headers: dict | None = None):

@@ -305,7 +305,8 @@ def _acronyms(text: str) -> set[str]:
 
 
 def _squash(text: str) -> str:
-    return re.sub(r"[\W_]+", "", text.lower())
+    """The letters and digits in a row: "Ruihong Qiu" -> "ruihongqiu"."""
+    return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
 class Context:
@@ -326,6 +327,10 @@ class Context:
             following = next((_HEADS[x] for x in words[i + 1:i + 4] if x in _HEADS), "")
             self.heads.setdefault(_norm_token(w), set()).add(following)
 
+    @functools.cached_property
+    def squashed(self) -> str:
+        return _squash(self.text)
+
     def mentions(self, entity: Entity) -> bool | None:
         """True or False; None when it cannot tell (a name in one script, a text in the other)."""
         alias = self.aliases.get(entity.surface.lower())
@@ -342,7 +347,7 @@ class Context:
             # A name run together, as in addresses and file names ("ruihongqiu", "bonanzhu-bit"):
             # the name's letters in a row, long enough not to occur by chance.
             squashed = _squash(entity.surface)
-            return len(squashed) >= 6 and squashed in _squash(self.text)
+            return len(squashed) >= 6 and squashed in self.squashed
         if entity.head and len(entity.tokens) == 1:  # one word names it: the kind must agree
             return entity.head in self.heads.get(next(iter(entity.tokens)), set())
         return True
@@ -384,7 +389,7 @@ def shares_a_name(entity: Entity, names: str) -> bool:
     Washington"): the document is about that subject, though it may never spell the whole name."""
     if entity.cjk or not names:
         return False
-    profile = Context(names)
+    profile = _profile(names)
     initials = _initials(entity.surface)
     if len(initials) > 1 and initials in profile.words:
         return True
@@ -392,6 +397,11 @@ def shares_a_name(entity: Entity, names: str) -> bool:
     # ("Zhejiang University" is not "Zhejiang Lab").
     return any(t in profile.words and (not entity.head or profile.heads.get(t, {""}) <= {"", entity.head})
                for t in entity.tokens if t not in _HEADS and len(t) > 2)
+
+
+@functools.lru_cache(maxsize=1024)  # a document's profile, read for question after question
+def _profile(names: str) -> Context:
+    return Context(names)
 
 
 def names_organisation(entity: Entity) -> bool:

@@ -30,9 +30,9 @@ from urllib import robotparser
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 import httpx
-from bs4 import BeautifulSoup
-
 from bot.config import Settings
+from bot.core import markup
+from bot.core.loaders import SUPPORTED
 from bot.errors import BotError
 
 _log = logging.getLogger(__name__)
@@ -41,7 +41,6 @@ MANIFEST = ".crawl.json"
 AGENT = "RecruitmentAssistantBot"   # the product token robots.txt rules name
 _TYPES = {"text/html": ".html", "application/xhtml+xml": ".html", "application/pdf": ".pdf",
           "text/plain": ".txt", "text/markdown": ".md"}
-_SUFFIXES = (".html", ".htm", ".pdf", ".txt", ".md", ".markdown")
 _MAX_REDIRECTS = 10
 _MAX_SITEMAPS = 20       # sitemap files read per site (an index may list many)
 _UNSAFE = re.compile(r"[^\w.\-]+")
@@ -107,7 +106,7 @@ def _file_name(url: str, suffix: str) -> str:
     if parts.path.endswith("/") or not segments:
         segments.append("index")
     stem = segments[-1]
-    if stem.lower().endswith(_SUFFIXES):
+    if stem.lower().endswith(SUPPORTED):
         stem = stem.rsplit(".", 1)[0]
     if parts.query:
         stem += "__" + hashlib.sha1(parts.query.encode()).hexdigest()[:8]
@@ -119,7 +118,7 @@ def _suffix(url: str, content_type: str) -> str:
     if kind in _TYPES:
         return _TYPES[kind]
     path = urlsplit(url).path.lower()
-    return next((s for s in _SUFFIXES if path.endswith(s)), "")
+    return next((s for s in SUPPORTED if path.endswith(s)), "")
 
 
 def _is_pdf_link(url: str) -> bool:
@@ -184,21 +183,15 @@ def _urls_by_file(folder: Path, _stamp: int) -> dict[str, str]:
 
 
 class Crawler:
-    def __init__(self, settings: Settings, *, follow: bool = True, client: httpx.Client | None = None):
+    def __init__(self, settings: Settings, *, follow: bool = True):
         """`follow`: False reads the given pages only (no links, sitemap or pages read before)."""
         self.settings = settings
+        self.limits = settings.knowledge  # crawl_depth, crawl_max_pages, crawl_rate, crawl_timeout_s, crawl_max_mb
         self.follow = follow
-        k = settings.knowledge
-        self.root = settings.crawl_path
-        self.depth, self.max_pages = k.crawl_depth, k.crawl_max_pages
-        self.interval = 1.0 / k.crawl_rate
-        self.max_bytes = int(k.crawl_max_mb * 1024 * 1024)
         lab = settings.lab
         agent = f"{AGENT}/1.0 (recruitment assistant of {lab.name}; +mailto:{lab.contact_email})"
-        self.client = client or httpx.Client(headers={"User-Agent": agent}, follow_redirects=True,
-                                             max_redirects=_MAX_REDIRECTS, timeout=k.crawl_timeout_s)
-        self._own_client = client is None
-        self.timeout = k.crawl_timeout_s
+        self.client = httpx.Client(headers={"User-Agent": agent}, follow_redirects=True,
+                                   max_redirects=_MAX_REDIRECTS, timeout=self.limits.crawl_timeout_s)
         self.sites: dict[str, _Site] = {}
         self.report = CrawlReport()
         self._last_request = 0.0
@@ -210,7 +203,7 @@ class Crawler:
         queue: deque[tuple[str, int]] = deque((u, 0) for u in seeds)
         try:
             for site in dict.fromkeys(self._site(seed) for seed in seeds) if self.follow else ():
-                if self.depth >= 1:  # the sitemap's pages below a URL, as if linked from it
+                if self.limits.crawl_depth >= 1:  # the sitemap's pages below a URL, as if linked from it
                     queue.extend((u, 1) for u in self._sitemap(site) if self._in_scope(u, scopes))
                 # Pages read before are asked again (conditionally): one that is gone now leaves the index
                 # even when no page links to it any more.
@@ -230,7 +223,7 @@ class Crawler:
                         queue.append((link, depth))               # the page in another language
                     elif _is_pdf_link(link):
                         queue.append((link, depth + 1))           # an advert: read at any depth, any host
-                    elif depth < self.depth and self._in_scope(link, scopes):
+                    elif depth < self.limits.crawl_depth and self._in_scope(link, scopes):
                         queue.append((link, depth + 1))
         finally:
             for site in self.sites.values():
@@ -238,8 +231,7 @@ class Crawler:
                     site.save()
             self.report.folders = [s.folder for s in self.sites.values() if s.folder.exists()]
             self.report.seconds = time.perf_counter() - started
-            if self._own_client:
-                self.client.close()
+            self.client.close()
         return self.report
 
     @staticmethod
@@ -250,7 +242,7 @@ class Crawler:
     def _site(self, url: str) -> _Site:
         key = _origin(url)
         if key not in self.sites:
-            site = self.sites[key] = _Site(self.root, url)
+            site = self.sites[key] = _Site(self.settings.crawl_path, url)
             self._read_robots(site)
         return self.sites[key]
 
@@ -261,16 +253,14 @@ class Crawler:
         site = self._site(url)
         entry = site.manifest.get(url)
         if site.unreadable:
-            why = site.unreadable
-            self.report.failed.append((url, f"{why}; kept what was read before" if entry else why))
-            return None
+            return self._failed(url, site.unreadable, entry)
         if not site.allows(url):
             if site.remove(url):
                 self.report.gone.append(url)
             self.report.skipped.append((url, "robots.txt forbids it"))
             return None
-        if site.pages >= self.max_pages:
-            self.report.skipped.append((url, f"over crawl_max_pages ({self.max_pages}) for this site"))
+        if site.pages >= self.limits.crawl_max_pages:
+            self.report.skipped.append((url, f"over crawl_max_pages ({self.limits.crawl_max_pages}) for this site"))
             return None
         site.pages += 1
         headers = {}
@@ -281,8 +271,7 @@ class Crawler:
         try:
             status, response_headers, body, final = self._get(url, headers, site.delay)
         except _Failed as e:
-            self.report.failed.append((url, f"{e}; kept what was read before" if entry else str(e)))
-            return None
+            return self._failed(url, str(e), entry)
         if status == 304 and entry:
             self.report.unchanged.append(url)
             body = _read_file(site, entry) if entry["file"].endswith(".html") else None
@@ -294,8 +283,7 @@ class Crawler:
                 self.report.failed.append((url, f"not found (HTTP {status})"))
             return None
         if status != 200:
-            self.report.failed.append((url, f"HTTP {status}" + ("; kept what was read before" if entry else "")))
-            return None
+            return self._failed(url, f"HTTP {status}", entry)
         suffix = _suffix(final, response_headers.get("content-type", ""))
         if not suffix:
             self.report.skipped.append((url, f"not a page or PDF ({response_headers.get('content-type', '?')})"))
@@ -315,6 +303,10 @@ class Crawler:
                               "depth": min(depth, int(entry.get("depth", depth)) if entry else depth), "final": final}
         return (body, final) if suffix == ".html" else None
 
+    def _failed(self, url: str, why: str, entry: dict | None) -> None:
+        """Reported; a page read before keeps its file (and so what the index had)."""
+        self.report.failed.append((url, f"{why}; kept what was read before" if entry else why))
+
     def _get(self, url: str, headers: dict, delay: float) -> tuple[int, httpx.Headers, bytes, str]:
         """GET with the rate limit: (status, headers, body of a 200, final URL); _Failed says why not."""
         self._wait(delay)
@@ -323,28 +315,29 @@ class Crawler:
             with self.client.stream("GET", url, headers=headers) as response:
                 if response.status_code != 200:
                     return response.status_code, response.headers, b"", str(response.url)
+                limit = int(self.limits.crawl_max_mb * 1024 * 1024)
                 size = int(response.headers.get("content-length") or 0)
                 chunks, read = [], 0
-                if size <= self.max_bytes:
+                if size <= limit:
                     for chunk in response.iter_bytes():
                         read += len(chunk)
-                        if read > self.max_bytes:
+                        if read > limit:
                             break
                         chunks.append(chunk)
-                if max(size, read) > self.max_bytes:
-                    raise _Failed(f"larger than crawl_max_mb ({self.settings.knowledge.crawl_max_mb:g} MB)")
+                if max(size, read) > limit:
+                    raise _Failed(f"larger than crawl_max_mb ({self.limits.crawl_max_mb:g} MB)")
                 return 200, response.headers, b"".join(chunks), str(response.url)
         except httpx.TooManyRedirects:
             raise _Failed(f"a redirect loop (more than {_MAX_REDIRECTS} redirects)") from None
         except httpx.TimeoutException:
-            raise _Failed(f"no answer within crawl_timeout_s ({self.timeout:g} s)") from None
+            raise _Failed(f"no answer within crawl_timeout_s ({self.limits.crawl_timeout_s:g} s)") from None
         except httpx.ConnectError:
             raise _Failed(f"cannot connect to {urlsplit(url).netloc}") from None
         except httpx.HTTPError as e:
             raise _Failed(f"{type(e).__name__}: {e}") from None
 
     def _wait(self, delay: float) -> None:
-        pause = max(self.interval, delay) - (time.monotonic() - self._last_request)
+        pause = max(1.0 / self.limits.crawl_rate, delay) - (time.monotonic() - self._last_request)
         if pause > 0:
             time.sleep(pause)
         self._last_request = time.monotonic()
@@ -403,7 +396,7 @@ def _read_file(site: _Site, entry: dict) -> bytes | None:
 
 def _links(body: bytes, base: str) -> list[tuple[str, bool]]:
     """(absolute URL, is a language alternate) for the page's links, in page order."""
-    soup = BeautifulSoup(body, "html.parser")
+    soup = markup.parse_html(body.decode("utf-8", "replace"))
     out: list[tuple[str, bool]] = []
     for tag in soup.find_all("link", hreflang=True, href=True):
         if "alternate" in (tag.get("rel") or []):
