@@ -11,6 +11,7 @@ import pytest
 
 from bot.core import answerability
 from bot.core import figures
+from bot.core import nlp
 from bot.orchestrator.assistant import Assistant
 from bot.core.store import Store
 from bot.core.types import Question
@@ -276,3 +277,45 @@ def test_an_address_line_says_where(line):
 def test_a_sum_a_year_or_a_name_is_no_address(line):
     from bot.core import formats
     assert not formats.is_address(line)
+
+
+def test_a_person_whose_pages_the_search_missed_is_not_answered_from_other_pages():
+    """"How many letters must I send to Mira Holloway?": the index holds her page, the search brought
+    back only two other groups' adverts (which say how many letters *they* want). Those are about
+    someone else; a name no page of the index says ("Dr Nobody") blocks nothing."""
+    from bot.core.compose import about_someone_else
+    from bot.core.lexical import LexicalIndex
+    from bot.core.retrieval import Hit
+    from bot.core.types import Chunk
+
+    pages = {"holloway.md": "Mira Holloway leads the Tidal Energy Group. Students join every autumn.",
+             "ferro.md": "The Ferro Lab asks postdoc applicants for three letters of recommendation.",
+             "amsel.md": "Applicants to the Amsel Group send two recommendation letters."}
+    chunks = {path: Chunk(id=f"{path[:4]}:0", text=text, path=path, title=path) for path, text in pages.items()}
+    lexical = LexicalIndex.build((c.id, nlp.tokens(c.text)) for c in chunks.values())
+    found = tuple(Hit(chunks[p], 0.1, 0.9) for p in ("ferro.md", "amsel.md"))
+
+    asked = answerability.entities("How many recommendation letters must I send to Mira Holloway?")
+    assert about_someone_else(asked, found, (), lexical=lexical) == {"ferro.md", "amsel.md"}
+    assert about_someone_else(asked, found, ()) == set()  # without the index: nothing says the name
+    nobody = answerability.entities("How many recommendation letters must I send to Dr Nobody Known?")
+    assert about_someone_else(nobody, found, (), lexical=lexical) == set()
+    # Her page found by another passage than the one that names her still answers.
+    other_passage = Chunk(id="holl:1", text="Students join every autumn.", path="holloway.md", title="holloway.md")
+    assert about_someone_else(asked, (Hit(other_passage, 0.1, 0.9), *found), (), lexical=lexical) == {"ferro.md", "amsel.md"}
+
+
+@pytest.mark.parametrize("question, subject", [
+    ("Does the Glacier Research Station have a parking space for visitors?", "Glacier Research Station"),
+    ("What is the visa sponsorship policy of Mira Holloway's group?", "Mira Holloway"),
+    ("Halvorsen 课题组的博士后需要几封推荐信？", "Halvorsen"),
+])
+def test_a_refusal_names_whose_documents_were_searched_never_our_lab_for_another(labs, question, subject):
+    answer = ask(labs, question)
+    assert not answer.grounded and subject in answer.text, answer.text
+    assert "Zhejiang Lab" not in answer.text and "之江实验室" not in answer.text
+
+
+def test_a_refusal_about_nobody_in_particular_is_about_our_lab(labs):
+    answer = ask(labs, "What is the dress code for interviews?")
+    assert not answer.grounded and "Zhejiang Lab" in answer.text, answer.text

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
+from bot.core import lexical
 from bot.core import nlp
 from bot.core.ingest import ingest
 from bot.core.lexical import LexicalIndex
@@ -67,3 +68,29 @@ def test_a_reader_builds_and_saves_a_missing_index(tmp_path, embedder):
     shutil.rmtree(store.lexical_root)  # e.g. a Chroma server's generation this machine has not seen
     index = store.lexical_index()
     assert index.search(nlp.tokens("crane"), 3) and (store.lexical_root / store.generation / "ids.json").exists()
+
+
+def test_whose_page_it_is_is_searched_with_every_passage(tmp_path, embedder):
+    """A page's owner (its profile: here the site name in the title) is a word of every passage of
+    it, as its title is: "Tidal Energy Group" finds the passage that only says "we"."""
+    page = ("<html><head><title>Join | Tidal Energy Group</title></head><body><main><h1>Join</h1>"
+            "<p>We take two doctoral students each autumn; write to the group secretary.</p></main></body></html>")
+    settings = indexed_kb(tmp_path, embedder, {"join.html": page, **OTHERS})
+    store = Store(settings)
+    store.open_for_query(embedder.name)
+    index = store.lexical_index()
+    [(best, _)] = index.search(nlp.tokens("Tidal Energy doctoral"), 1)
+    assert store.chunks([best])[best].path == "kb/join.html"
+    assert best in index.holding_all(nlp.tokens("Tidal Energy Group"))
+    assert index.holding_all(nlp.tokens("Tidal Nowhere")) == set()
+
+
+def test_an_index_saved_in_an_older_format_is_built_again(tmp_path, embedder):
+    settings = indexed_kb(tmp_path, embedder, {"a.md": "# A\n\nThe harbour crane lifts forty tonnes.\n", **OTHERS})
+    store = Store(settings)
+    store.open_for_query(embedder.name)
+    saved = store.lexical_root / store.generation
+    (saved / "format").write_text("1")
+    assert LexicalIndex.load(saved) is None
+    assert store.lexical_index().search(nlp.tokens("crane"), 3)
+    assert (saved / "format").read_text() == str(lexical.FORMAT) and LexicalIndex.load(saved) is not None

@@ -363,3 +363,32 @@ async def test_a_first_person_page_answers_for_its_owner_named_only_in_its_file_
     answer = await Assistant(settings, store=store, embedder=embedder).answer(
         Question("What living stipend comes with a PhD position in Mira Kovacs's group?"))
     assert answer.grounded and "532,000" in answer.text and "480,000" not in answer.text, answer.text
+
+
+def _news(i: int) -> str:
+    award = (f"In year {2010 + i}, PhD students of Anneli Varga won {i + 2} funded awards; Anneli Varga thanked "
+             f"the funders of the PhD years. ")
+    return f"## News {i}\n\n" + award * 4 + "\n"
+
+
+async def test_a_page_that_names_its_owner_everywhere_leaves_a_place_for_another_page(tmp_path, embedder):
+    """A homepage whose every news passage names the professor fills the top places for any question
+    naming her; the best passage of a second page still joins, so the recruiting page's answer is seen."""
+    from bot.orchestrator.assistant import Assistant
+    from bot.core.ingest import ingest
+    from bot.core.store import Store
+    from conftest import settings_for
+
+    write(tmp_path, "docs/varga-home.md", "# Anneli Varga\n\n" + "\n".join(_news(i) for i in range(8)))
+    write(tmp_path, "docs/varga-recruiting.md", "# Recruiting\n\nStudentships last up to four years, "
+                                                "tuition included.\n")
+    for name in ("lighthouse", "pier", "dock"):
+        write(tmp_path, f"docs/{name}.md", f"# {name}\n\nThe {name} keeper logs every ship.\n")
+    settings = settings_for(tmp_path, knowledge=[str(tmp_path / "docs")])
+    store = Store(settings)
+    assert not ingest(settings, store=store, embedder=embedder, progress=False).failed
+    engine = Assistant(settings, store=store, embedder=embedder).engine
+    hits = engine.retriever.search("For how many years is a PhD with Anneli Varga funded?").hits
+    paths = [h.chunk.path for h in hits]
+    assert paths[:settings.retrieval.top_k] == ["docs/varga-home.md"] * settings.retrieval.top_k
+    assert "docs/varga-recruiting.md" in paths, paths

@@ -212,7 +212,7 @@ monday tuesday wednesday thursday friday saturday sunday
 """.split())
 _NAME_WORD = re.compile(r"[A-Z][\w'’&-]*|[A-Z0-9]{2,}[\w-]*|\d+[A-Za-z]+")
 _LINK_WORD = frozenset({"of", "and", "for", "the", "&", "de", "on", "in"})
-_ZH_ORG = re.compile(r"(实验室|研究院|研究所|研究中心|研究站|大学|学院|学校|公司|集团|中心|项目|计划|基金会|协会|院|站|所)$")
+_ZH_ORG = nlp.ZH_ORGANISATION
 _ZH_SPLIT = re.compile(r"[的和与及跟同在是有为了吗呢吧？?，,。、\s]|哪|什么|多少|怎么|如何|谁|是否")
 _ZH_GENERIC = frozenset({"联合", "国家", "重点", "该", "这个", "这家", "贵", "你们", "我们", "这所", "那个", "研究", "人工智能"})
 
@@ -231,6 +231,9 @@ _HEADS = {"lab": "lab", "labs": "lab", "laboratory": "lab", "laboratories": "lab
           "college": "college", "centre": "centre", "center": "centre", "group": "group", "company": "company"}
 
 
+_POSSESSIVE_ENDS_NAME = re.compile(r"['’]s\b(?!\s+(?:%s)\b)" % "|".join(k.capitalize() for k in _HEADS))
+
+
 def entities(question: str) -> list[Entity]:
     return list(_entities(question))
 
@@ -240,7 +243,9 @@ def _entities(question: str) -> tuple[Entity, ...]:
     """Names in a question: runs of capitalised words and acronyms ("University of Science and
     Technology of China", "DAMO-USTC"), and Chinese names ending in an organisation word."""
     out: list[Entity] = []
-    question = re.sub(r"['’](?:s|d|m|ve|ll|re|t)\b", "", question)  # "Zhejiang Lab's", "I'd"
+    # A possessive ends a name ("Lele Shu's SHUD team" names Lele Shu and SHUD) unless a kind of
+    # organisation follows ("King's College London"); "I'd" is no name.
+    question = re.sub(r"['’](?:s|d|m|ve|ll|re|t)\b", "", _POSSESSIVE_ENDS_NAME.sub(" ,", question))
     words = re.findall(r"[A-Za-z0-9][A-Za-z0-9'’&-]*|[^\sA-Za-z0-9]", question)
     run: list[str] = []
 
@@ -265,8 +270,9 @@ def _entities(question: str) -> tuple[Entity, ...]:
                 out.append(Entity(" ".join(run), frozenset(tokens), False, _HEADS.get(run[-1].lower(), "")))
         run.clear()
 
+    chinese = bool(nlp.CJK_RUN.search(question))  # no capital opens a Chinese sentence: a capitalised word is a name
     for i, w in enumerate(words):
-        first_word = i == 0 or words[i - 1] in ".?!:;\"“"
+        first_word = (i == 0 or words[i - 1] in ".?!:;\"“") and not chinese
         nxt = words[i + 1] if i + 1 < len(words) else ""
         # A sentence's first word is capitalised anyway: it starts a name only as part of a longer
         # one ("Zhejiang Lab sits..."), or as an acronym; not "Then the lab...".

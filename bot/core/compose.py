@@ -27,7 +27,7 @@ from bot.core import nlp
 from bot.core.lexical import LexicalIndex
 from bot.core.retrieval import Hit, Retrieval
 from bot.core.store import Sentence
-from bot.core.types import Answer, Chunk, Source
+from bot.core.types import Answer, Chunk, Source, document_of
 
 # topic -> words that mark it, in questions and in evidence alike.
 SENSITIVE = {
@@ -89,7 +89,7 @@ def candidates(question: str, *, retrieval: Retrieval, sentences: list[Sentence]
     relevant = {h.chunk.id for h in retrieval.relevant}
     asked = answerability.entities(question)
     aliases = _aliases(settings)
-    elsewhere = about_someone_else(asked, retrieval.hits, aliases, name_documents)
+    elsewhere = about_someone_else(asked, retrieval.hits, aliases, name_documents, lexical)
     name_documents = name_documents or {}
     # The subject is read separately; overlap counts the words of what is asked.
     named = {t for e in asked for t in nlp.tokens(e.surface)}
@@ -170,31 +170,40 @@ def _ranks(values: np.ndarray) -> np.ndarray:
 
 
 def about_someone_else(asked: list[answerability.Entity], hits: tuple[Hit, ...], aliases: tuple[tuple[str, str], ...],
-                       name_documents: dict | None = None) -> set[str]:
-    """The documents about a competing subject: for a name the question uses, some retrieved
-    document says it and this one (its retrieved passages, title, profile, opening) never does,
-    not even in part; or, for a name in the other script than this document, another page was
-    found to be about it (`name_documents`, per name). "Yamazaki Lab" is not answered from another
-    lab's page; a name no document says ("If", "Dr") blocks nothing."""
+                       name_documents: dict | None = None, lexical: LexicalIndex | None = None) -> set[str]:
+    """The documents about a competing subject: for a name the question uses, some document says
+    it and this one (its retrieved passages, title, profile, opening) never does, not even in part;
+    or, for a name in the other script than this document, another page was found to be about it
+    (`name_documents`, per name). "Yamazaki Lab" is not answered from another lab's page; a name no
+    document says ("If", "Dr") blocks nothing. Whether a name of several words ("Bonan Zhu") is said
+    by documents the search did not bring back is read from the whole index (`lexical`): the
+    question is then about them, not about the pages found."""
     if not asked:
         return set()
     texts: dict[str, list[str]] = {}
     profiles: dict[str, str] = {}
+    keys: dict[str, str] = {}
     for h in hits:
         c = h.chunk
         texts.setdefault(c.path, [c.title, c.subject, c.organisation, c.lead]).append(c.text)
         profiles[c.path] = c.subject
+        keys[c.document] = c.path
     documents = {path: _around_document("\n".join(parts), aliases) for path, parts in texts.items()}
     blocked: set[str] = set()
     for entity in asked:
         found = (name_documents or {}).get(entity, set())  # pages in the other script found to be about it
         said = {path for path, doc in documents.items() if doc.mentions(entity)} | set(found)
+        unfound = False  # only documents the search did not return say it
+        if lexical is not None and len(entity.tokens) > 1 and not entity.cjk:
+            holders = {document_of(cid) for cid in lexical.holding_all(entity.tokens)}
+            said |= {keys[k] for k in holders if k in keys}  # in a passage of a found page that was not returned
+            unfound = not said and bool(holders)
         for path, doc in documents.items():
             mentions = doc.mentions(entity)
             # "Prof. Zhu" for "Lei Zhu"; "research" alone is not "Glacier Research Station"
             partly = len(entity.tokens) > 1 and 2 * len(entity.tokens & doc.words) >= len(entity.tokens)
             partly = partly or answerability.shares_a_name(entity, profiles[path])
-            if said and path not in said and mentions is False and not partly:
+            if (said or unfound) and path not in said and mentions is False and not partly:
                 blocked.add(path)
             elif mentions is None and found and path not in found:
                 blocked.add(path)
@@ -365,9 +374,13 @@ def refusal(language: str, settings: Settings, topic: str | None = None, questio
 
 
 def _other_subject(question: str, settings: Settings) -> str:
-    """The organisation a question names when it is not our lab ("" when it names ours or none)."""
+    """The organisation or person a question names when it is not our lab ("" when it names ours or
+    none): an organisation's name, a name of several words ("Bonan Zhu"), a Latin name in a Chinese
+    question ("Gravel 实验室")."""
     ours = {n.lower() for n in (settings.lab.name, settings.lab.name_zh) if n}
-    named = [e for e in answerability.entities(question) if e.cjk or answerability.names_organisation(e)]
+    chinese = bool(nlp.CJK_RUN.search(question))
+    named = [e for e in answerability.entities(question)
+             if e.cjk or answerability.names_organisation(e) or len(e.tokens) > 1 or chinese]
     if not named or any(e.surface.lower() in ours for e in named):
         return ""
     return named[0].surface

@@ -313,7 +313,7 @@ class Engine:
         """Numbered passages for the model, one number per document: the documents the extractive
         answer quotes, then the other relevant ones, up to _LLM_DOCUMENTS. A document about a
         competing subject (another lab's page, for a question about this one) is never among them."""
-        blocked = about_someone_else(answerability.entities(question), retrieval.hits, ())
+        blocked = about_someone_else(answerability.entities(question), retrieval.hits, (), lexical=self.retriever.lexical)
         quoted = [s.path for s in draft.sources]
         relevant = [h.chunk.path for h in retrieval.relevant if h.chunk.path not in blocked]
         chosen = list(dict.fromkeys(quoted + relevant))[:max(_LLM_DOCUMENTS, len(quoted))]

@@ -26,6 +26,9 @@ _log = logging.getLogger(__name__)
 
 K1, B, EPSILON = 1.5, 0.75, 0.25
 _FILES = ("indptr.npy", "rows.npy", "weights.npy", "idf.npy")
+# What a chunk's terms are read from (bot.core.store): a saved index of another format is built again.
+# 2: the document profile's names count with every chunk, as the title does.
+FORMAT = 2
 
 
 class LexicalIndex:
@@ -79,6 +82,9 @@ class LexicalIndex:
             np.save(tmp / name, values)
         (tmp / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
         (tmp / "terms.json").write_text(json.dumps(self._terms, ensure_ascii=False), encoding="utf-8")
+        (tmp / "format").write_text(str(FORMAT), encoding="utf-8")
+        if folder.is_dir() and not _current(folder):
+            shutil.rmtree(folder, ignore_errors=True)  # one of an older format: replaced
         try:
             tmp.rename(folder)
         except OSError:  # another process wrote the same generation's index first
@@ -86,7 +92,11 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex | None:
-        """The saved index (arrays memory-mapped), or None when there is none (or it is unreadable)."""
+        """The saved index (arrays memory-mapped), or None when there is none (or it is unreadable,
+        or of another format)."""
+        if folder.is_dir() and not _current(folder):
+            _log.info("lexical index at %s is of an older format: rebuilding it", folder)
+            return None
         try:
             arrays = [np.load(folder / name, mmap_mode="r") for name in _FILES]
             ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
@@ -112,6 +122,17 @@ class LexicalIndex:
             return self.idf(token)
         return max(float(self._idf.max()), 0.0) if len(self._idf) else 1.0
 
+    def holding_all(self, tokens: Iterable[str]) -> set[str]:
+        """The chunks that hold every one of `tokens` (none when one is in no chunk)."""
+        rows = None
+        for t in tokens:
+            c = self._column.get(t)
+            if c is None:
+                return set()
+            here = np.asarray(self._rows[self._indptr[c]:self._indptr[c + 1]])
+            rows = here if rows is None else np.intersect1d(rows, here, assume_unique=True)
+        return set() if rows is None else {self.ids[r] for r in rows.tolist()}
+
     def search(self, query_tokens: list[str], n: int) -> list[tuple[str, float]]:
         """The `n` best chunks (id, score) by BM25; a repeated query word counts each time."""
         spans = [(self._indptr[c], self._indptr[c + 1]) for c in (self._column.get(t) for t in query_tokens)
@@ -124,6 +145,13 @@ class LexicalIndex:
         scores = np.bincount(inverse, weights=weights.astype(np.float64))
         top = np.argsort(-scores, kind="stable")[:n]
         return [(self.ids[found[i]], float(scores[i])) for i in top if scores[i] > 0]
+
+
+def _current(folder: Path) -> bool:
+    try:
+        return (folder / "format").read_text(encoding="utf-8").strip() == str(FORMAT)
+    except OSError:
+        return False
 
 
 def prune(root: Path, keep: set[str]) -> None:

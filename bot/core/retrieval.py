@@ -107,7 +107,12 @@ class Retriever:
             for rank, cid in enumerate(ranking):
                 fused[cid] = fused.get(cid, 0.0) + weight / (s.rrf_k + rank + 1)
 
-        ranked = [cid for cid in sorted(fused, key=lambda cid: -fused[cid]) if cid in similarity][: k or s.top_k]
+        order = [cid for cid in sorted(fused, key=lambda cid: -fused[cid]) if cid in similarity]
+        ranked = order[: k or s.top_k]
+        # The best passage of a second page joins when one page took every place: a page that
+        # names the subject in every passage (its title, its owner) would hide the one that answers.
+        if len({chunks[cid].path for cid in ranked}) == 1:
+            ranked += [cid for cid in order if chunks[cid].path != chunks[ranked[0]].path][:1]
         # The best passage in another language than the top ones joins them when it clears its
         # floor: lexical search never finds it, so fusion alone would bury it.
         for cid in dense_ids:

@@ -385,8 +385,10 @@ class Store:
 
     def _build_lexical(self, collection) -> lexical.LexicalIndex:
         # Position records are listed from their fields, never searched as documents (see query).
+        # Whose page it is (its profile's names) is read with its first chunk, as a page's header is.
         return lexical.LexicalIndex.build(
-            (cid, nlp.tokens(f"{meta.get('title', '')} {meta.get('section', '')} {doc}"))
+            (cid, nlp.tokens(f"{meta.get('title', '')} {meta.get('subject', '') if cid.endswith(':0') else ''} "
+                             f"{meta.get('section', '')} {doc}"))
             for got in _read(collection, ["documents", "metadatas"])
             for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]) if not meta.get("record"))
 

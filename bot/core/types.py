@@ -97,6 +97,15 @@ class Chunk:
     sentences: int = -1     # how many sentences are stored for it (-1: not recorded, an older index)
     subject: str = ""       # whose page it is: its document profile's names, "A | B" (bot.core.profile)
 
+    @property
+    def document(self) -> str:
+        """The key its document's chunks share: an id is "<document>:<n>" (bot.core.ingest)."""
+        return document_of(self.id)
+
+
+def document_of(chunk_id: str) -> str:
+    return chunk_id.rpartition(":")[0]
+
 
 def notice(text: str, language: str, **extra) -> Answer:
     """The bot's own message (help, a limit, a step of a conversation), not an answer from the documents."""
