@@ -187,6 +187,17 @@ def test_entities_are_names_not_sentence_openings():
     assert {e.surface for e in answerability.entities("珊瑚礁实验室的主任是谁？")} == {"珊瑚礁实验室"}
 
 
+@pytest.mark.parametrize("question, names", [
+    ("What is the age limit in Mira Okafor's TIDE team?", {"Mira Okafor", "TIDE"}),  # a possessive ends a name
+    ("Does Queen's College Avalon hire postdocs?", {"Queen College Avalon"}),       # ...unless a kind of organisation follows
+    ("Halvorsen 课题组招博士后吗？", {"Halvorsen"}),                                   # a capital opens no Chinese sentence
+    ("在朱老师组读博的话，珊瑚大学校园离市中心有多远？", {"珊瑚大学"}),                  # the name ends at its kind of organisation
+    ("珊瑚礁实验室的医疗博士项目招人吗？", {"珊瑚礁实验室"}),                           # a programme is no competing subject
+])
+def test_names_in_questions(question, names):
+    assert {e.surface for e in answerability.entities(question)} == names
+
+
 def test_a_name_is_matched_by_kind_of_organisation_and_spelled_out_acronyms():
     lab = answerability.entities("Where is Zhejiang Lab?")[0]
     assert not answerability.Context("Experts at Zhejiang University joined.").mentions(lab)

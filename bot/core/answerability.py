@@ -288,11 +288,12 @@ def _entities(question: str) -> tuple[Entity, ...]:
     close()
     for part in _ZH_SPLIT.split(question):
         part = part.strip()
-        m = _ZH_ORG.search(part)
-        if m and nlp.CJK_RUN.search(part) and re.fullmatch(r"[A-Za-z0-9\u3400-\u9fff]+", part):  # "Nova机器人研究院" too
-            core = part[: m.start()]
-            if len(core) >= 2 and core not in _ZH_GENERIC:
-                out.append(Entity(part, frozenset({core}), True))
+        if not (nlp.CJK_RUN.search(part) and re.fullmatch(r"[A-Za-z0-9\u3400-\u9fff]+", part)):  # "Nova机器人研究院" too
+            continue
+        # The name ends at the first word for a kind of organisation: "昆士兰大学校园离…" names 昆士兰大学.
+        m = next((m for m in _ZH_ORG.finditer(part) if m.start() >= 2), None)
+        if m and part[: m.start()] not in _ZH_GENERIC:
+            out.append(Entity(part[: m.end()], frozenset({part[: m.start()]}), True))
     return tuple(out)
 
 

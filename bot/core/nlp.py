@@ -8,7 +8,7 @@ import re
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_RUN = re.compile(f"[{_CJK}]+")
 # A Chinese name of an organisation ends in the kind of organisation it is ("…实验室", "…大学").
-ZH_ORGANISATION = re.compile(r"(实验室|研究院|研究所|研究中心|研究站|大学|学院|学校|公司|集团|中心|项目|计划|基金会|协会|院|站|所)$")
+ZH_ORGANISATION = re.compile(r"实验室|研究院|研究所|研究中心|研究站|大学|学院|学校|公司|集团|中心|基金会|协会|院|站|所")
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 
 # Function words carry no evidence; dropping them keeps BM25 and overlap honest.
