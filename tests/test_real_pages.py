@@ -89,6 +89,8 @@ I am an assistant professor of computational linguistics. My group studies how c
 sounds of their first language, with models trained on recordings from daycare centres.
 
 I am looking for a PhD student to start in autumn 2026. The position is fully funded for four years.
+
+Email: tomas . lindqvist AT northgate-uni . edu
 """
 
 FAQ_FRONT_MATTER = """---
@@ -146,6 +148,7 @@ def test_a_first_person_homepage_is_about_its_author(tmp_path):
     _, owner, sentences = _sentences(page, tmp_path)
     assert owner.first_person and owner.subject == "Tomas Lindqvist"
     assert "I am looking for a PhD student to start in autumn 2026." in sentences
+    assert "Email: tomas.lindqvist@northgate-uni.edu" in sentences  # an address spelled out is one a candidate can use
 
 
 def test_a_pdf_advert_with_ligatures_and_labelled_lines(tmp_path):

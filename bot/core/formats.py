@@ -43,8 +43,9 @@ def is_address(text: str) -> bool:
 
 def facts(text: str) -> dict[str, list[str]]:
     """The closed-format facts in `text`, by kind (a phone number needs 7+ digits, so years and
-    counts are not read as phones)."""
+    counts are not read as phones; an address spelled out to fool robots is read as the address)."""
     out: dict[str, list[str]] = {}
+    text = deobfuscate(text)
     for kind, pattern in _KINDS.items():
         found = [m.group(0).strip().rstrip(".,;)") for m in pattern.finditer(text)]
         if kind == "phone":
@@ -62,8 +63,14 @@ _AT = re.compile(r"(?<=\w)\s*(?:\[at\]|\(at\)|<at>|\{at\}|\[@\]|＠)\s*(?=\w)", 
 _DOT = re.compile(r"(?<=\w)\s*(?:\[dot\]|\(dot\)|<dot>|\{dot\})\s*(?=\w)", re.I)
 
 
+# "yunpeng . li AT kcl . ac . uk": an address spelled out with spaces and a capital AT.
+_SPELLED = re.compile(r"(?<![\w.])([\w-]+(?:\s?\.\s?[\w-]+)*)\s+AT\s+([\w-]+(?:\s?\.\s?[\w-]+)*\s?\.\s?[a-z]{2,})(?![\w@])")
+
+
 def deobfuscate(text: str) -> str:
-    """"name[at]lab[dot]org", "name<at>lab.org" -> "name@lab.org": an address a candidate can use."""
+    """"name[at]lab[dot]org", "name<at>lab.org", "name . x AT lab . org" -> "name@lab.org": an address
+    a candidate can use."""
+    text = _SPELLED.sub(lambda m: re.sub(r"\s", "", f"{m[1]}@{m[2]}"), text)
     return _DOT.sub(".", _AT.sub("@", text))
 
 
