@@ -330,3 +330,23 @@ def test_a_refusal_names_whose_documents_were_searched_never_our_lab_for_another
 def test_a_refusal_about_nobody_in_particular_is_about_our_lab(labs):
     answer = ask(labs, "What is the dress code for interviews?")
     assert not answer.grounded and "Zhejiang Lab" in answer.text, answer.text
+
+
+def test_a_page_about_either_name_of_one_subject_answers_for_it():
+    """"Mira Holloway's TIDE group" names one subject twice: the group's page that never spells her name
+    answers; "the Ferro Lab at Avalon University" names two, and a page that only says Avalon does not."""
+    from bot.core.compose import about_someone_else
+    from bot.core.retrieval import Hit
+    from bot.core.types import Chunk
+
+    pages = {"tide.md": "The TIDE group takes two students a year.",
+             "people.md": "Mira Holloway supervises students in ocean physics.",
+             "amsel.md": "The Amsel Group at Avalon University takes three students a year."}
+    found = tuple(Hit(Chunk(id=f"{p[:4]}:0", text=t, path=p, title=p), 0.1, 0.9) for p, t in pages.items())
+    asked = answerability.entities("How many students a year does Mira Holloway's TIDE group take?")
+    assert [e.owner for e in asked] == ["", "Mira Holloway"]
+    assert about_someone_else(asked, found, ()) == {"amsel.md"}
+    ferro = Hit(Chunk(id="ferr:0", text="The Ferro Lab at Avalon University takes one student.", path="ferro.md",
+                      title="ferro.md"), 0.1, 0.9)
+    asked = answerability.entities("How many students does the Ferro Lab at Avalon University take?")
+    assert about_someone_else(asked, (ferro, *found), ()) == {"tide.md", "people.md", "amsel.md"}

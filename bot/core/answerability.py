@@ -203,7 +203,7 @@ office division the of and for in at on de du la le national key state internati
 """.split())
 # Acronyms and capitalised words that name no particular organisation.
 _COMMON = frozenset("""
-ai ml nlp phd msc bsc cv rmb usd cny eur hr faq ok it ceo cto cfo pdf stem ip gpu cpu ui api vr ar iot
+ai ml nlp phd msc bsc master masters bachelor cv rmb usd cny eur hr faq ok it ceo cto cfo pdf stem ip gpu cpu ui api vr ar iot
 i im id tv us uk eu un
 what which who whom whose when where why how is are do does did can could will would should may might
 tell please hi hello hey thanks thank and or but so also anyway ok okay yes no
@@ -223,6 +223,7 @@ class Entity:
     tokens: frozenset[str]       # what must be found (Latin: lower-case words; CJK: the name)
     cjk: bool
     head: str = ""               # the kind of organisation its name ends in ("lab", "university"...)
+    owner: str = ""              # the name it belongs to: "Lei Zhu" for "ACMRSG" in "Lei Zhu's ACMRSG group"
 
 
 # Kinds of organisation, by the word that ends their names: "Zhejiang Lab" is not "Zhejiang University".
@@ -231,6 +232,7 @@ _HEADS = {"lab": "lab", "labs": "lab", "laboratory": "lab", "laboratories": "lab
           "college": "college", "centre": "centre", "center": "centre", "group": "group", "company": "company"}
 
 
+_OWNS = "\x00"  # stands for a possessive between two names
 _POSSESSIVE_ENDS_NAME = re.compile(r"['’]s\b(?!\s+(?:%s)\b)" % "|".join(k.capitalize() for k in _HEADS))
 
 
@@ -245,11 +247,13 @@ def _entities(question: str) -> tuple[Entity, ...]:
     out: list[Entity] = []
     # A possessive ends a name ("Lele Shu's SHUD team" names Lele Shu and SHUD) unless a kind of
     # organisation follows ("King's College London"); "I'd" is no name.
-    question = re.sub(r"['’](?:s|d|m|ve|ll|re|t)\b", "", _POSSESSIVE_ENDS_NAME.sub(" ,", question))
+    question = re.sub(r"['’](?:s|d|m|ve|ll|re|t)\b", "", _POSSESSIVE_ENDS_NAME.sub(f" {_OWNS} ", question))
     words = re.findall(r"[A-Za-z0-9][A-Za-z0-9'’&-]*|[^\sA-Za-z0-9]", question)
     run: list[str] = []
+    owner = ""  # a name just followed by its possessive: the next name, right after it, is its
 
     def close():
+        nonlocal owner
         while run and run[-1].lower() in _LINK_WORD:
             run.pop()
         while run and run[0].lower() in _LINK_WORD:
@@ -267,8 +271,9 @@ def _entities(question: str) -> tuple[Entity, ...]:
                       if t not in _GENERIC and t not in _COMMON and not t.isdigit() and len(t) > 1}
             tokens.discard("")
             if tokens:
-                out.append(Entity(" ".join(run), frozenset(tokens), False, _HEADS.get(run[-1].lower(), "")))
+                out.append(Entity(" ".join(run), frozenset(tokens), False, _HEADS.get(run[-1].lower(), ""), owner))
         run.clear()
+        owner = ""
 
     chinese = bool(nlp.CJK_RUN.search(question))  # no capital opens a Chinese sentence: a capitalised word is a name
     for i, w in enumerate(words):
@@ -285,6 +290,8 @@ def _entities(question: str) -> tuple[Entity, ...]:
             run.append(w)
         else:
             close()
+            if w == _OWNS and out:
+                owner = out[-1].surface
     close()
     for part in _ZH_SPLIT.split(question):
         part = part.strip()

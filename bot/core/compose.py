@@ -189,8 +189,19 @@ def about_someone_else(asked: list[answerability.Entity], hits: tuple[Hit, ...],
         profiles[c.path] = c.subject
         keys[c.document] = c.path
     documents = {path: _around_document("\n".join(parts), aliases) for path, parts in texts.items()}
+
+    def about(entity: answerability.Entity, path: str) -> bool:
+        doc = documents[path]
+        # "Prof. Zhu" for "Lei Zhu"; "research" alone is not "Glacier Research Station"
+        partly = len(entity.tokens) > 1 and 2 * len(entity.tokens & doc.words) >= len(entity.tokens)
+        return bool(doc.mentions(entity)) or partly or answerability.shares_a_name(entity, profiles[path])
+
     blocked: set[str] = set()
     for entity in asked:
+        # "Lei Zhu's ACMRSG group" names one subject twice: a page about either name is about it,
+        # though it never spells the other ("U-Tokyo" in "Yamazaki Lab at U-Tokyo" is no such name).
+        linked = [e for e in asked if e.owner == entity.surface or e.surface == entity.owner]
+        spared = {path for path in documents if any(about(e, path) for e in linked)}
         found = (name_documents or {}).get(entity, set())  # pages in the other script found to be about it
         said = {path for path, doc in documents.items() if doc.mentions(entity)} | set(found)
         unfound = False  # only documents the search did not return say it
@@ -199,11 +210,10 @@ def about_someone_else(asked: list[answerability.Entity], hits: tuple[Hit, ...],
             said |= {keys[k] for k in holders if k in keys}  # in a passage of a found page that was not returned
             unfound = not said and bool(holders)
         for path, doc in documents.items():
+            if path in spared:
+                continue
             mentions = doc.mentions(entity)
-            # "Prof. Zhu" for "Lei Zhu"; "research" alone is not "Glacier Research Station"
-            partly = len(entity.tokens) > 1 and 2 * len(entity.tokens & doc.words) >= len(entity.tokens)
-            partly = partly or answerability.shares_a_name(entity, profiles[path])
-            if (said or unfound) and path not in said and mentions is False and not partly:
+            if (said or unfound) and path not in said and mentions is False and not about(entity, path):
                 blocked.add(path)
             elif mentions is None and found and path not in found:
                 blocked.add(path)
