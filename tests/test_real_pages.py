@@ -395,3 +395,10 @@ async def test_a_page_that_names_its_owner_everywhere_leaves_a_place_for_another
     paths = [h.chunk.path for h in hits]
     assert paths[:settings.retrieval.top_k] == ["docs/varga-home.md"] * settings.retrieval.top_k
     assert "docs/varga-recruiting.md" in paths, paths
+
+
+def test_a_chinese_site_name_in_the_title_is_the_owner(tmp_path):
+    page = write(tmp_path, "join.html", "<html><head><title>加入我们 | Halvorsen 神经实验室</title></head><body><main>"
+                                        "<h1>加入我们</h1><p>实验室位于卑尔根大学医学院三楼，每年招收博士研究生。</p></main></body></html>")
+    _, owner, _ = _sentences(page, tmp_path)
+    assert owner.subject == "Halvorsen 神经实验室"

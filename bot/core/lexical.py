@@ -27,7 +27,7 @@ _log = logging.getLogger(__name__)
 K1, B, EPSILON = 1.5, 0.75, 0.25
 _FILES = ("indptr.npy", "rows.npy", "weights.npy", "idf.npy")
 # What a chunk's terms are read from (bot.core.store): a saved index of another format is built again.
-# 2: the document profile's names count with every chunk, as the title does.
+# 2: a document's profile names (its owner) are terms of its first chunk.
 FORMAT = 2
 
 
