@@ -350,3 +350,23 @@ def test_a_page_about_either_name_of_one_subject_answers_for_it():
                       title="ferro.md"), 0.1, 0.9)
     asked = answerability.entities("How many students does the Ferro Lab at Avalon University take?")
     assert about_someone_else(asked, (ferro, *found), ()) == {"tide.md", "people.md", "amsel.md"}
+
+
+def test_a_name_run_together_family_name_first_is_the_same_person():
+    """Chinese names are written family name first in addresses ("shulele@…" for Lele Shu): a page that
+    only says the address is about him, and the index knows he has pages when the search missed them."""
+    from bot.core.compose import about_someone_else
+    from bot.core.lexical import LexicalIndex
+    from bot.core.retrieval import Hit
+    from bot.core.types import Chunk
+
+    lele = answerability.entities("How many recommendation letters does Lele Shu want?")
+    assert lele[0].run_together == ("leleshu", "shulele")
+    assert answerability.Context("联系方式：shulele@lzb.example").mentions(lele[0])
+    assert not answerability.Context("Write to lele@lzb.example").mentions(lele[0])
+    pages = {"shu.md": "招聘博士后。联系方式：shulele@lzb.example", "ferro.md": "The Ferro Lab asks for three letters."}
+    chunks = {p: Chunk(id=f"{p[:4]}:0", text=t, path=p, title=p) for p, t in pages.items()}
+    lexical = LexicalIndex.build((c.id, nlp.tokens(c.text)) for c in chunks.values())
+    assert about_someone_else(lele, (Hit(chunks["ferro.md"], 0.1, 0.9),), (), lexical=lexical) == {"ferro.md"}
+    # "Ferro Lab" run together reversed is no name: an organisation's words keep their order.
+    assert answerability.entities("Does the Ferro Lab hire?")[0].run_together == ("ferrolab",)

@@ -225,6 +225,15 @@ class Entity:
     head: str = ""               # the kind of organisation its name ends in ("lab", "university"...)
     owner: str = ""              # the name it belongs to: "Lei Zhu" for "ACMRSG" in "Lei Zhu's ACMRSG group"
 
+    @functools.cached_property
+    def run_together(self) -> tuple[str, ...]:
+        """The name's letters in a row, as addresses and file names write it, long enough not to occur
+        by chance: "ruihongqiu"; for a person's two names also the other way round, family name first
+        as Chinese names are ("Lele Shu" -> "shulele")."""
+        words = self.surface.split()
+        forms = {_squash(self.surface)} | ({_squash(" ".join(reversed(words)))} if len(words) == 2 and not self.head else set())
+        return tuple(sorted(f for f in forms if len(f) >= 6))
+
 
 # Kinds of organisation, by the word that ends their names: "Zhejiang Lab" is not "Zhejiang University".
 _HEADS = {"lab": "lab", "labs": "lab", "laboratory": "lab", "laboratories": "lab", "labcom": "lab",
@@ -360,8 +369,7 @@ class Context:
         if not entity.tokens <= self.words:
             # A name run together, as in addresses and file names ("ruihongqiu", "bonanzhu-bit"):
             # the name's letters in a row, long enough not to occur by chance.
-            squashed = _squash(entity.surface)
-            return len(squashed) >= 6 and squashed in self.squashed
+            return any(form in self.squashed for form in entity.run_together)
         if entity.head and len(entity.tokens) == 1:  # one word names it: the kind must agree
             return entity.head in self.heads.get(next(iter(entity.tokens)), set())
         return True

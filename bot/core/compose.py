@@ -206,7 +206,8 @@ def about_someone_else(asked: list[answerability.Entity], hits: tuple[Hit, ...],
         said = {path for path, doc in documents.items() if doc.mentions(entity)} | set(found)
         unfound = False  # only documents the search did not return say it
         if lexical is not None and len(entity.tokens) > 1 and not entity.cjk:
-            holders = {document_of(cid) for cid in lexical.holding_all(entity.tokens)}
+            chunks = lexical.holding_all(entity.tokens).union(*(lexical.holding_all(nlp.tokens(f)) for f in entity.run_together))
+            holders = {document_of(cid) for cid in chunks}
             said |= {keys[k] for k in holders if k in keys}  # in a passage of a found page that was not returned
             unfound = not said and bool(holders)
         for path, doc in documents.items():
