@@ -402,3 +402,28 @@ def test_a_chinese_site_name_in_the_title_is_the_owner(tmp_path):
                                         "<h1>加入我们</h1><p>实验室位于卑尔根大学医学院三楼，每年招收博士研究生。</p></main></body></html>")
     _, owner, _ = _sentences(page, tmp_path)
     assert owner.subject == "Halvorsen 神经实验室"
+
+
+async def test_a_question_about_a_person_is_not_answered_from_other_groups_adverts(tmp_path, embedder):
+    """Eight groups' adverts say how many letters *they* want; the asked person's page never spells her
+    name apart ("miraholloway@…") and says nothing of letters. The candidate gets a refusal that names
+    her, not another group's count."""
+    from bot.orchestrator.assistant import Assistant
+    from bot.core.ingest import ingest
+    from bot.core.store import Store
+    from bot.core.types import Question
+    from conftest import settings_for
+
+    write(tmp_path, "docs/holloway.md", "# Tidal Energy Group\n\nThe group measures tidal currents off the coast. "
+                                        "Write to miraholloway@tide.example to join.\n")
+    for i, name in enumerate(("Ferro Lab", "Amsel Group", "Keel Lab", "Brine Group", "Dune Lab", "Fjord Group",
+                              "Moss Lab", "Reed Group")):
+        write(tmp_path, f"docs/advert{i}.md", f"# Postdoc at the {name}\n\nThe {name} asks postdoc applicants for "
+                                              f"{i + 2} letters of recommendation and a CV.\n")
+    settings = settings_for(tmp_path, knowledge=[str(tmp_path / "docs")])
+    store = Store(settings)
+    assert not ingest(settings, store=store, embedder=embedder, progress=False).failed
+    answer = await Assistant(settings, store=store, embedder=embedder).answer(
+        Question("How many recommendation letters must postdoc applicants send to Mira Holloway?"))
+    assert not answer.grounded and "Mira Holloway" in answer.text, answer.text
+    assert not any(ch.isdigit() for ch in answer.text.split("@")[0]), answer.text

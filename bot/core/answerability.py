@@ -212,7 +212,6 @@ monday tuesday wednesday thursday friday saturday sunday
 """.split())
 _NAME_WORD = re.compile(r"[A-Z][\w'’&-]*|[A-Z0-9]{2,}[\w-]*|\d+[A-Za-z]+")
 _LINK_WORD = frozenset({"of", "and", "for", "the", "&", "de", "on", "in"})
-_ZH_ORG = nlp.ZH_ORGANISATION
 _ZH_SPLIT = re.compile(r"[的和与及跟同在是有为了吗呢吧？?，,。、\s]|哪|什么|多少|怎么|如何|谁|是否")
 _ZH_GENERIC = frozenset({"联合", "国家", "重点", "该", "这个", "这家", "贵", "你们", "我们", "这所", "那个", "研究", "人工智能"})
 
@@ -307,7 +306,7 @@ def _entities(question: str) -> tuple[Entity, ...]:
         if not (nlp.CJK_RUN.search(part) and re.fullmatch(r"[A-Za-z0-9\u3400-\u9fff]+", part)):  # "Nova机器人研究院" too
             continue
         # The name ends at the first word for a kind of organisation: "昆士兰大学校园离…" names 昆士兰大学.
-        m = next((m for m in _ZH_ORG.finditer(part) if m.start() >= 2), None)
+        m = next((m for m in nlp.ZH_ORGANISATION.finditer(part) if m.start() >= 2), None)
         if m and part[: m.start()] not in _ZH_GENERIC:
             out.append(Entity(part[: m.end()], frozenset({part[: m.start()]}), True))
     return tuple(out)

@@ -50,10 +50,15 @@ def _sections(text: str, title: str) -> list[tuple[str, list[str]]]:
     # A heading with nothing under it that states a fact ("###### Jane Doe: jane@lab.org", a card set
     # in heading tags) is the section's one line, not a heading to drop.
     for path, paras in out:
-        leaf = path.rsplit(" > ", 1)[-1]
-        if not paras and formats.has_fact(leaf):
-            paras.append(leaf)
+        if not paras and formats.has_fact(_leaf(path)):
+            paras.append(_leaf(path))
     return [(path, paras) for path, paras in out if paras]
+
+
+def _leaf(path: str) -> str:
+    """A section's own heading, read from its path ("Jobs > Postdoc"); a merged section's path is
+    "first / second", and the later headings are among its units."""
+    return path.split(" / ")[0].rsplit(" > ", 1)[-1]
 
 
 def _quotable(sentence: str) -> bool:
@@ -89,8 +94,7 @@ def split(text: str, *, title: str, chunk_chars: int) -> list[Piece]:
                 units.append(para)
             else:
                 units.extend(nlp.sentences(para))
-        # (a merged section's path is "first / second": the later headings are among its units)
-        heading = "# " + section.split(" / ")[0].rsplit(" > ", 1)[-1] if section else ""
+        heading = "# " + _leaf(section) if section else ""
         buf: list[str] = []
         for unit in units:
             if buf and len("\n\n".join(buf + [unit])) > chunk_chars:

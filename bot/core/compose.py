@@ -182,14 +182,15 @@ def about_someone_else(asked: list[answerability.Entity], hits: tuple[Hit, ...],
         return set()
     texts: dict[str, list[str]] = {}
     profiles: dict[str, str] = {}
-    keys: dict[str, str] = {}
+    keys: dict[str, str] = {}  # the index's document key -> path
     for h in hits:
         c = h.chunk
         texts.setdefault(c.path, [c.title, c.subject, c.organisation, c.lead]).append(c.text)
         profiles[c.path] = c.subject
-        keys[c.document] = c.path
+        keys[document_of(c.id)] = c.path
     documents = {path: _around_document("\n".join(parts), aliases) for path, parts in texts.items()}
 
+    @functools.cache  # asked again for every name the question links to it
     def about(entity: answerability.Entity, path: str) -> bool:
         doc = documents[path]
         # "Prof. Zhu" for "Lei Zhu"; "research" alone is not "Glacier Research Station"
@@ -204,17 +205,16 @@ def about_someone_else(asked: list[answerability.Entity], hits: tuple[Hit, ...],
         spared = {path for path in documents if any(about(e, path) for e in linked)}
         found = (name_documents or {}).get(entity, set())  # pages in the other script found to be about it
         said = {path for path, doc in documents.items() if doc.mentions(entity)} | set(found)
-        unfound = False  # only documents the search did not return say it
+        holders: set[str] = set()  # the documents of the whole index that say it (a name of several words)
         if lexical is not None and len(entity.tokens) > 1 and not entity.cjk:
             chunks = lexical.holding_all(entity.tokens).union(*(lexical.holding_all(nlp.tokens(f)) for f in entity.run_together))
             holders = {document_of(cid) for cid in chunks}
             said |= {keys[k] for k in holders if k in keys}  # in a passage of a found page that was not returned
-            unfound = not said and bool(holders)
         for path, doc in documents.items():
             if path in spared:
                 continue
             mentions = doc.mentions(entity)
-            if (said or unfound) and path not in said and mentions is False and not about(entity, path):
+            if (said or holders) and path not in said and mentions is False and not about(entity, path):
                 blocked.add(path)
             elif mentions is None and found and path not in found:
                 blocked.add(path)

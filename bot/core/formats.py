@@ -70,7 +70,7 @@ _SPELLED = re.compile(r"(?<![\w.])([\w-]+(?:\s?\.\s?[\w-]+)*)\s+AT\s+([\w-]+(?:\
 def deobfuscate(text: str) -> str:
     """"name[at]lab[dot]org", "name<at>lab.org", "name . x AT lab . org" -> "name@lab.org": an address
     a candidate can use."""
-    text = _SPELLED.sub(lambda m: re.sub(r"\s", "", f"{m[1]}@{m[2]}"), text)
+    text = _SPELLED.sub(lambda m: "".join(f"{m[1]}@{m[2]}".split()), text)
     return _DOT.sub(".", _AT.sub("@", text))
 
 

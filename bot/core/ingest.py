@@ -23,7 +23,7 @@ from bot.core import chunking, crawl, loaders, profile
 from bot.core.nlp import paragraphs as text_paragraphs
 from bot.core.embeddings import Embedder
 from bot.core.store import Store
-from bot.core.types import Chunk
+from bot.core.types import Chunk, chunk_id
 from bot.errors import EmptyIndexError, RecordError, StoreError
 
 _log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ def _chunks_of(doc: loaders.Document, key: str, doc_hash: str, settings: Setting
     names = owner.text()
     chunks, contexts, sentences, sentence_texts = [], [], [], []
     for i, piece in enumerate(pieces):
-        chunk = Chunk(id=f"{prefix}:{i}", text=piece.text, path=key, title=doc.title, section=piece.section,
+        chunk = Chunk(id=chunk_id(prefix, i), text=piece.text, path=key, title=doc.title, section=piece.section,
                       topic=doc.topic, url=doc.url, updated=doc.updated, doc_hash=doc_hash, handoff=doc.handoff,
                       organisation=doc.organisation, lead=lead, record=record, sentences=len(piece.sentences),
                       subject=names)

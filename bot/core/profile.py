@@ -163,7 +163,7 @@ def _title_owner(title: str, body: str) -> str:
             return 0
         words = part.split()
         return (sum(1 for w in words[1:] if w[:1].isupper()) + sum(1 for w in words if w[:2].isalpha() and w[:2].isupper())
-                + bool(re.search(f"(?:{nlp.ZH_ORGANISATION.pattern})$", part)))  # "Halvorsen 神经实验室"
+                + any(m.end() == len(part) for m in nlp.ZH_ORGANISATION.finditer(part)))  # "Halvorsen 神经实验室"
 
     best = max(reversed(parts), key=score)
     return best if score(best) > 0 else ""

@@ -112,7 +112,8 @@ class Retriever:
         # The best passage of a second page joins when one page took every place: a page that
         # names the subject in every passage (its title, its owner) would hide the one that answers.
         if len({chunks[cid].path for cid in ranked}) == 1:
-            ranked += [cid for cid in order if chunks[cid].path != chunks[ranked[0]].path][:1]
+            other = next((cid for cid in order if chunks[cid].path != chunks[ranked[0]].path), None)
+            ranked += [other] if other else []
         # The best passage in another language than the top ones joins them when it clears its
         # floor: lexical search never finds it, so fusion alone would bury it.
         for cid in dense_ids:

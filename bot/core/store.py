@@ -22,7 +22,7 @@ import numpy as np
 from bot.config import Settings
 from bot.core import lexical
 from bot.core import nlp
-from bot.core.types import Chunk
+from bot.core.types import Chunk, opens_document
 from bot.errors import EmptyIndexError, IndexMismatchError, StoreError
 
 _log = logging.getLogger(__name__)
@@ -387,7 +387,7 @@ class Store:
         # Position records are listed from their fields, never searched as documents (see query).
         # Whose page it is (its profile's names) is read with its first chunk, as a page's header is.
         return lexical.LexicalIndex.build(
-            (cid, nlp.tokens(f"{meta.get('title', '')} {meta.get('subject', '') if cid.endswith(':0') else ''} "
+            (cid, nlp.tokens(f"{meta.get('title', '')} {meta.get('subject', '') if opens_document(cid) else ''} "
                              f"{meta.get('section', '')} {doc}"))
             for got in _read(collection, ["documents", "metadatas"])
             for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]) if not meta.get("record"))

@@ -97,14 +97,18 @@ class Chunk:
     sentences: int = -1     # how many sentences are stored for it (-1: not recorded, an older index)
     subject: str = ""       # whose page it is: its document profile's names, "A | B" (bot.core.profile)
 
-    @property
-    def document(self) -> str:
-        """The key its document's chunks share: an id is "<document>:<n>" (bot.core.ingest)."""
-        return document_of(self.id)
+
+# A chunk's id is "<document>:<n>": its document's key and its place in it.
+def chunk_id(document: str, n: int) -> str:
+    return f"{document}:{n}"
 
 
 def document_of(chunk_id: str) -> str:
     return chunk_id.rpartition(":")[0]
+
+
+def opens_document(chunk_id: str) -> bool:
+    return chunk_id.rpartition(":")[2] == "0"
 
 
 def notice(text: str, language: str, **extra) -> Answer:
