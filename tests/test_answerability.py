@@ -193,6 +193,8 @@ def test_entities_are_names_not_sentence_openings():
     ("Halvorsen 课题组招博士后吗？", {"Halvorsen"}),                                   # a capital opens no Chinese sentence
     ("在朱老师组读博的话，珊瑚大学校园离市中心有多远？", {"珊瑚大学"}),                  # the name ends at its kind of organisation
     ("珊瑚礁实验室的医疗博士项目招人吗？", {"珊瑚礁实验室"}),                           # a programme is no competing subject
+    ("Where did Renée K. Lindqvist study?", {"Renée K Lindqvist"}),                  # letters with accents, an initial
+    ("I got a B. Then what?", set()),                                                # ...a letter before a sentence is none
 ])
 def test_names_in_questions(question, names):
     assert {e.surface for e in answerability.entities(question)} == names
@@ -370,3 +372,23 @@ def test_a_name_run_together_family_name_first_is_the_same_person():
     assert about_someone_else(lele, (Hit(chunks["ferro.md"], 0.1, 0.9),), (), lexical=lexical) == {"ferro.md"}
     # "Ferro Lab" run together reversed is no name: an organisation's words keep their order.
     assert answerability.entities("Does the Ferro Lab hire?")[0].run_together == ("ferrolab",)
+
+
+def test_a_unit_named_after_its_university_belongs_to_it():
+    """"珊瑚大学海藻研究室" and "珊瑚大学 TIDE 实验室" name a lab of a university: a page about the lab answers
+    for both names, though a Japanese or English page never writes the university as the question does."""
+    lab = answerability.entities("珊瑚大学海藻研究室招博士后吗？")
+    assert [(e.surface, e.owner) for e in lab] == [("珊瑚大学", ""), ("海藻研究室", "珊瑚大学")]
+    tide = answerability.entities("珊瑚大学 TIDE 实验室招博士后吗？")
+    assert {(e.surface, e.owner) for e in tide} == {("珊瑚大学", ""), ("TIDE", "珊瑚大学")}
+    # "校园离布里斯班市中心" is no unit: a long run after the name is the rest of the sentence.
+    assert [e.surface for e in answerability.entities("昆士兰大学校园离布里斯班市中心多远？")] == ["昆士兰大学"]
+
+
+def test_names_are_read_without_accents_and_in_simplified_characters():
+    """A candidate types "Andre" for "André"; a Japanese or traditional page writes 東京 for 东京."""
+    andre = answerability.entities("Where did Andre Lindqvist study?")[0]
+    assert answerability.Context("Curriculum Vitae: André Lindqvist").mentions(andre)
+    tokyo = answerability.entities("东京大学的研究室招人吗？")[0]
+    assert answerability.Context("東京大学 海洋研究所").mentions(tokyo)
+    assert nlp.tokens("Université") == nlp.tokens("universite") and "东京" in nlp.tokens("東京")

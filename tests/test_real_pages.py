@@ -345,6 +345,16 @@ def test_lines_of_unclosed_headings_are_read_as_a_browser_shows_them(tmp_path):
     assert not any("new Map" in s for s in sentences)
 
 
+def test_a_unit_before_its_number_and_an_initial_end_no_sentence():
+    """Adverts write "Rs. 31,000" and "M. Tech": the pay and the degree stay in their sentence."""
+    from bot.core.nlp import sentences
+    assert sentences("Pay: between Rs. 31,000 and Rs. 55,000 per month. Duration: 1 year.") == [
+        "Pay: between Rs. 31,000 and Rs. 55,000 per month.", "Duration: 1 year."]
+    assert sentences("Qualification: M. Tech or Ph.D. in Physics. Apply by mail.") == [
+        "Qualification: M. Tech or Ph.D. in Physics.", "Apply by mail."]
+    assert sentences("We moved in 2019. 2020 was hard.") == ["We moved in 2019.", "2020 was hard."]
+
+
 async def test_a_first_person_page_answers_for_its_owner_named_only_in_its_file_name(tmp_path, embedder):
     """The recruiting page says "I" and never the name; its file name runs the name together. Another
     page says the name. The question naming her is answered from the recruiting page."""

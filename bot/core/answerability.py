@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
+import dataclasses
 from dataclasses import dataclass
 
 from bot.core import figures
@@ -210,7 +211,8 @@ tell please hi hello hey thanks thank and or but so also anyway ok okay yes no
 january february march april may june july august september october november december
 monday tuesday wednesday thursday friday saturday sunday
 """.split())
-_NAME_WORD = re.compile(r"[A-Z][\w'’&-]*|[A-Z0-9]{2,}[\w-]*|\d+[A-Za-z]+")
+_LATIN = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"  # "André", "Université", "Kühn" are names too
+_NAME_WORD = re.compile(r"[A-Z\u00c0-\u00d6\u00d8-\u00de][\w'’&-]*|[A-Z0-9]{2,}[\w-]*|\d+[A-Za-z]+")
 _LINK_WORD = frozenset({"of", "and", "for", "the", "&", "de", "on", "in"})
 _ZH_SPLIT = re.compile(r"[的和与及跟同在是有为了吗呢吧？?，,。、\s]|哪|什么|多少|怎么|如何|谁|是否")
 _ZH_GENERIC = frozenset({"联合", "国家", "重点", "该", "这个", "这家", "贵", "你们", "我们", "这所", "那个", "研究", "人工智能"})
@@ -256,7 +258,7 @@ def _entities(question: str) -> tuple[Entity, ...]:
     # A possessive ends a name ("Lele Shu's SHUD team" names Lele Shu and SHUD) unless a kind of
     # organisation follows ("King's College London"); "I'd" is no name.
     question = re.sub(r"['’](?:s|d|m|ve|ll|re|t)\b", "", _POSSESSIVE_ENDS_NAME.sub(f" {_OWNS} ", question))
-    words = re.findall(r"[A-Za-z0-9][A-Za-z0-9'’&-]*|[^\sA-Za-z0-9]", question)
+    words = re.findall(f"[{_LATIN}0-9][{_LATIN}0-9'’&-]*|[^\\s{_LATIN}0-9]", question)
     run: list[str] = []
     owner = ""  # a name just followed by its possessive: the next name, right after it, is its
 
@@ -296,6 +298,9 @@ def _entities(question: str) -> tuple[Entity, ...]:
             run.append(w)  # "AI" inside a name ("AI Innovation Joint Lab") is part of it
         elif run and w.lower() in _LINK_WORD:
             run.append(w)
+        elif (w == "." and run and len(run[-1]) == 1 and run[-1].isupper() and _NAME_WORD.fullmatch(nxt)
+              and nxt.lower() not in _COMMON and nxt.lower() not in nlp.STOPWORDS):
+            words[i] = "~"  # an initial: "André K. Eckhardt" goes on, and no sentence starts after it
         else:
             close()
             if w == _OWNS and out:
@@ -305,15 +310,34 @@ def _entities(question: str) -> tuple[Entity, ...]:
         part = part.strip()
         if not (nlp.CJK_RUN.search(part) and re.fullmatch(r"[A-Za-z0-9\u3400-\u9fff]+", part)):  # "Nova机器人研究院" too
             continue
-        # The name ends at the first word for a kind of organisation: "昆士兰大学校园离…" names 昆士兰大学.
-        m = next((m for m in nlp.ZH_ORGANISATION.finditer(part) if m.start() >= 2), None)
-        if m and part[: m.start()] not in _ZH_GENERIC:
-            out.append(Entity(part[: m.end()], frozenset({part[: m.start()]}), True))
+        # A name ends at the first word for a kind of organisation: "昆士兰大学校园离…" names 昆士兰大学.
+        # A short name right after it is a unit of it: "东京大学山崎研究室" names the lab, of the university.
+        start, parent = 0, ""
+        for m in nlp.ZH_ORGANISATION.finditer(part):
+            stem = part[start: m.start()]
+            if len(stem) < 2 or (parent and (len(stem) > _ZH_UNIT_NAME or m.group() not in _ZH_UNIT)):
+                continue
+            if stem in _ZH_GENERIC:
+                break
+            out.append(Entity(part[start: m.end()], frozenset({nlp.fold(stem)}), True, owner=parent))
+            start, parent = m.end(), out[-1].surface
+    # "伦敦国王学院 TAIR 实验室": a Latin name right after a Chinese one is a unit of it, as above.
+    for i, e in enumerate(out):
+        before = question[: question.find(e.surface)].rstrip()
+        parent = next((p.surface for p in out if p.cjk and not e.cjk and before.endswith(p.surface)), "")
+        if parent and not e.owner:
+            out[i] = dataclasses.replace(e, owner=parent)
     return tuple(out)
 
 
+# A unit within a named organisation: a short name ("山崎", "脑机接口") and a word for a lab or school
+# ("…市中心" after a university's name is a place, not a unit of it).
+_ZH_UNIT_NAME = 4
+_ZH_UNIT = frozenset({"实验室", "研究室", "研究院", "研究所", "研究中心", "学院"})
+
+
 def _norm_token(t: str) -> str:
-    return nlp._stem(t.strip("'’").lower())
+    return nlp._stem(nlp.fold(t.strip("'’").lower()))
 
 
 def _acronyms(text: str) -> set[str]:
@@ -328,7 +352,7 @@ def _acronyms(text: str) -> set[str]:
 
 def _squash(text: str) -> str:
     """The letters and digits in a row: "Ruihong Qiu" -> "ruihongqiu"."""
-    return "".join(ch for ch in text.lower() if ch.isalnum())
+    return "".join(ch for ch in nlp.fold(text.lower()) if ch.isalnum())
 
 
 class Context:
@@ -336,7 +360,7 @@ class Context:
     its section, and its chunk (with acronyms spelled out)."""
 
     def __init__(self, *parts: str, aliases: dict[str, str] | None = None):
-        text = "\n".join(p for p in parts if p)
+        text = nlp.fold("\n".join(p for p in parts if p))
         self.aliases = aliases or {}  # a name -> the same name in the other script (the lab's, from config)
         self.text = text
         words = re.findall(r"\w+", text.lower())

@@ -241,7 +241,14 @@ class Engine:
         chunk_vectors = self.store.vectors([h.chunk.id for h in retrieval.hits])
         name_vectors = self.embed_queries([name.surface for name in names])
         out = {}
+        said = [answerability.Context(h.chunk.title, h.chunk.subject, h.chunk.text) for h in retrieval.hits]
         for name, name_vector in zip(names, name_vectors):
+            # A Chinese name that a page writes (or the name linked to it: "伦敦国王学院 TAIR 实验室") is
+            # read there, not guessed from closeness. (A Latin name still is: a Chinese page of the
+            # group whose English card spells "Kai Ye" writes 叶凯.)
+            linked = [n for n in names if n is name or n.owner == name.surface or n.surface == name.owner]
+            if name.cjk and any(context.mentions(n) for n in linked for context in said):
+                continue
             own = "zh" if name.cjk else "en"
             best: dict[str, tuple[float, str]] = {}
             for h in retrieval.hits:

@@ -28,7 +28,8 @@ K1, B, EPSILON = 1.5, 0.75, 0.25
 _FILES = ("indptr.npy", "rows.npy", "weights.npy", "idf.npy")
 # What a chunk's terms are read from (bot.core.store): a saved index of another format is built again.
 # 2: a document's profile names (its owner) are terms of its first chunk.
-FORMAT = 2
+# 3: Latin letters with diacritics are read as their base letters ("André" -> "andre").
+FORMAT = 3
 
 
 class LexicalIndex:

@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
+
+import opencc
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_RUN = re.compile(f"[{_CJK}]+")
 # A Chinese name of an organisation ends in the kind of organisation it is ("…实验室", "…大学").
-ZH_ORGANISATION = re.compile(r"实验室|研究院|研究所|研究中心|研究站|大学|学院|学校|公司|集团|中心|基金会|协会|院|站|所")
+ZH_ORGANISATION = re.compile(r"实验室|研究室|研究院|研究所|研究中心|研究站|大学|学院|学校|公司|集团|中心|基金会|协会|院|站|所")
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
+# Latin letters with diacritics, read as their base letters: "André", "Université", "Kühn" are searched
+# and matched as "andre", "universite", "kuhn" (a candidate may type either).
+_FOLD = {c: unicodedata.normalize("NFKD", chr(c)).encode("ascii", "ignore").decode() or chr(c)
+         for c in range(0xC0, 0x250)}
+_SIMPLIFIED = opencc.OpenCC("t2s")
+
+
+def fold(text: str) -> str:
+    """Text as it is searched and matched: Latin letters without diacritics; Chinese characters in
+    their simplified form, so "東京大学" (a Japanese or traditional page) is 东京大学."""
+    text = text.translate(_FOLD)
+    return _SIMPLIFIED.convert(text) if CJK_RUN.search(text) else text
 
 # Function words carry no evidence; dropping them keeps BM25 and overlap honest.
 STOPWORDS = frozenset("""
@@ -62,7 +77,7 @@ def tokens(text: str) -> list[str]:
 
 @functools.lru_cache(maxsize=65536)  # the same sentences are read for question after question
 def _tokens(text: str) -> tuple[str, ...]:
-    text = text.lower()
+    text = fold(text.lower())
     out = [_stem(w.replace(",", "")) for w in _WORD.findall(text) if w not in STOPWORDS]
     for run in CJK_RUN.findall(text):
         out.extend(ch for ch in run if ch not in _ZH_STOP)
@@ -74,6 +89,8 @@ def _tokens(text: str) -> tuple[str, ...]:
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z0-9\"“(\[])|(?<=[。！？])")
 _ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|approx|vs|no|dr|prof|assoc|asst|dept|univ|mr|ms|mrs|st|inc|co|corp|ltd|jr|sr"
                      r"|u\.s|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.$", re.I)  # "Oct. 1st", "Assoc. Prof."
+_INITIAL = re.compile(r"(?:^|[\s(/])[A-Z]\.$")  # "M. Tech", "John F. Kennedy": an initial, not a sentence end
+_SHORT_WORD = re.compile(r"\b[A-Za-z]{1,3}\.$")  # "Rs. 31,000", "Fig. 3", "Vol. 2": a unit before its number
 # An e-mail address or a link: what "how do I apply" and "what is the website" are answered with.
 CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|https?://\S+|www\.\S+", re.I)
 _CJK_OR_MARK = re.compile(f"[{_CJK}，。、；：！？（）「」《》“”]")
@@ -109,7 +126,8 @@ def sentences(paragraph: str) -> list[str]:
         piece = piece.strip()
         if not piece:
             continue
-        if parts and _ABBREV.search(parts[-1]):
+        if parts and (_ABBREV.search(parts[-1]) or _INITIAL.search(parts[-1])
+                      or (_SHORT_WORD.search(parts[-1]) and piece[:1].isdigit())):
             parts[-1] += " " + piece
         else:
             parts.append(piece)
