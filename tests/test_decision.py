@@ -76,3 +76,32 @@ def test_a_refusal_names_the_asked_group_not_our_lab(group_assistant):
                                                        "Group?"))
     assert not answer.grounded
     assert "Zhejiang Lab" not in answer.text and "Heron Soil Ecology Group" in answer.text, answer.text
+
+
+ADVERT = """# Project associate, Marsh Alloys Group
+
+The Marsh Alloys Group at Fenwick Institute is seeking a project associate (42000/per month) to work on
+oxidation of turbine coatings.
+
+## People
+
+Ilse Varga leads the Marsh Alloys Group. She earned her doctorate in materials science at Tidewater
+University in 2011 and joined Fenwick Institute in 2015.
+"""
+
+
+@pytest.fixture(scope="module")
+def advert_assistant(tmp_path_factory, embedder) -> Assistant:
+    settings = indexed_kb(tmp_path_factory.mktemp("marsh"), embedder, {"marsh/associate.md": ADVERT})
+    return Assistant.open(settings, embedder=embedder, use_llm=False)
+
+
+@pytest.mark.parametrize("question, expected", [
+    # A rate per month is a sum of pay, though it names no currency.
+    ("What monthly pay does the Marsh Alloys Group offer its project associate?", "42000/per month"),
+    # Earning a doctorate is no question of pay.
+    ("Where did Ilse Varga earn her doctorate?", "Tidewater University"),
+])
+def test_pay_is_read_from_a_rate_and_a_degree_earned_is_no_pay(advert_assistant, question, expected):
+    answer = advert_assistant.answer_sync(Question(text=question, conversation=question))
+    assert answer.grounded and expected in answer.text, answer.text

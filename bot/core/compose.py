@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.core import answerability
 from bot.core import decision
 from bot.core import figures
+from bot.core import formats
 from bot.core import nlp
 from bot.core.lexical import LexicalIndex
 from bot.core.retrieval import Hit, Retrieval
@@ -31,8 +32,10 @@ from bot.core.types import Answer, Chunk, Source, document_of
 
 # topic -> words that mark it, in questions and in evidence alike.
 SENSITIVE = {
-    "pay": re.compile(r"salar|\bpay(?:s|ing)?\b|\bpaid\b|\bearn|wage|compensation|remunerat|stipend|income|薪|工资|待遇|报酬|收入",
-                      re.I),
+    # ("earn a doctorate" is no question of pay)
+    "pay": re.compile(r"salar|\bpay(?:s|ing)?\b|\bpaid\b|\bearn(?!\w*\s+(?:(?:a|an|the|his|her|their|my|your)\s+)?"
+                      r"(?:degree|doctorate|ph\.?d|master|bachelor|diploma|credit))|wage|compensation|remunerat|stipend"
+                      r"|income|薪|工资|待遇|报酬|收入", re.I),
     "visa": re.compile(r"\bvisas?\b|work permit|residence permit|immigra|签证|工作许可|居留", re.I),
     "deadline": re.compile(r"deadline|due date|closing date|last day to apply|截止|最晚", re.I),
     "housing": re.compile(r"housing|accommodation|apartment|relocat|dormitor|住房|宿舍|公寓|安家", re.I),
@@ -67,6 +70,11 @@ class Evidence:
 def topics_of(text: str) -> list[str]:
     """The sensitive topics a text speaks to (pay, visas, deadlines...)."""
     return [t for t, pattern in SENSITIVE.items() if pattern.search(text)]
+
+
+def speaks_to(topic: str, sentence: str) -> bool:
+    """The sentence speaks to the topic: its words, or for pay a sum of money ("35000/per month")."""
+    return bool(SENSITIVE[topic].search(sentence) or (topic == "pay" and formats.MONEY.search(sentence)))
 
 
 def _is_enumeration(sentence: str) -> bool:
@@ -142,7 +150,7 @@ def candidates(question: str, *, retrieval: Retrieval, sentences: list[Sentence]
             "no_names": float(not asked),
             "carries": float(answerability.carries(ask.kind, s.text, ask.counted, tuple(e.surface for e in asked))),
             "open_kind": float(ask.kind is None),
-            "topic_asked": float(bool(topics)), "on_topic": float(any(SENSITIVE[t].search(s.text) for t in topics)),
+            "topic_asked": float(bool(topics)), "on_topic": float(any(speaks_to(t, s.text) for t in topics)),
             "same_language": language[0], "cross_language": language[1],
             "cross_similarity": language[1] * similarity,
             "cross_predicate": language[1] * float(asked_near[i]),

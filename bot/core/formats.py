@@ -20,7 +20,11 @@ DATE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}\b|\b{_MO
                   re.I)
 MONEY = re.compile(r"(?:[$€£¥]|\b(?:rmb|cny|usd|eur|gbp|aud|cad|sgd|jpy|inr|chf)\b)\s?\d[\d,.]*(?:\s?[km])?\b"
                    r"|\d[\d,.]*\s?(?:[km]\s?)?(?:rmb|cny|usd|eur|gbp|aud|cad|sgd|jpy|inr|chf|yuan|dollars|euros)\b"
-                   r"|\d[\d,.]*(?:\s*[-–~至]\s*\d[\d,.]*)?\s*(?:万|千)?\s*(?:元|美元|欧元|日元|円)", re.I)
+                   r"|\d[\d,.]*(?:\s*[-–~至]\s*\d[\d,.]*)?\s*(?:万|千)?\s*(?:元|美元|欧元|日元|円)"
+                   r"|(?:₹|\brs\.?)\s?\d[\d,.]*"  # rupees: "Rs. 31,000/-"
+                   # a rate: "35000/per month", "31,000/- per month"
+                   r"|\d[\d,.]*(?:/-)?\s*/?\s*(?:per|each)\s+(?:month|annum|year|week)\b|\d[\d,.]*\s*/\s*(?:month|year)\b",
+                   re.I)
 
 # "Salary: 330K", "Application deadline: 1 May 2026", "电话：0755-…": a short label and its value.
 LABELLED = re.compile(r"^[^\W\d][\w .&/()'’-]{0,30}[:：]\s*\S")
