@@ -105,3 +105,4 @@ def advert_assistant(tmp_path_factory, embedder) -> Assistant:
 def test_pay_is_read_from_a_rate_and_a_degree_earned_is_no_pay(advert_assistant, question, expected):
     answer = advert_assistant.answer_sync(Question(text=question, conversation=question))
     assert answer.grounded and expected in answer.text, answer.text
+

@@ -49,6 +49,11 @@ _LIST_QUESTION = re.compile(
     r"|\blist\b|哪些", re.I)
 HANDOFF_MARGIN = 0.035  # a fact sentence this much less near than the hand-off page does not answer
 _LIST_EXTRA = 2  # more sentences a list answer may quote, from the passage of its best one
+# A yes/no question whose quoted sentences hold no word of what it asks is answered with them ("the
+# documents don't say this in so many words...") only when the model is this sure; else refused.
+# (Chosen on the realdocs tune fold: a publication line near the group answered "can the postdoc start
+# remotely?"; no answered question of any set changed.)
+_SURE_UNSTATED = 0.75
 _YES_NO_WORDS = frozenset({"true", "right", "correct", "really", "still", "already", "isn't", "doesn't", "confirm"})
 
 
@@ -450,6 +455,8 @@ def compose(question: str, *, language: str, retrieval: Retrieval, sentences: li
     if ask.confirm and ask.figures and not figures.supported(ask.figures, quoted):
         text = f"{messages.say('premise_unconfirmed', language)}\n\n{text}"
     elif ask.confirm and not _says_what_was_asked(question, quoted):
+        if chosen[0].score < _SURE_UNSTATED:
+            return refusal(language, settings, question=question, unanswered=True)
         # "Does X hire interns?" answered by X's list of positions: say that it is not said outright.
         text = f"{messages.say('not_stated', language)}\n\n{text}"
     if differ:
