@@ -214,6 +214,7 @@ def test_a_name_is_matched_by_kind_of_organisation_and_spelled_out_acronyms():
     ("When was it founded?", "time"), ("Who leads the lab?", "name"), ("Where is the campus?", "place"),
     ("What is the lab's website?", "contact"), ("实验室有多少人？", "quantity"), ("什么时候成立的？", "time"),
     ("Where does the lab's money come from?", None),
+    ("How long is the postdoc appointment?", "duration"), ("博士后聘期多久？", "duration"), ("How old is the lab?", "duration"),
 ])
 def test_what_kind_of_answer_a_question_asks_for(question, kind):
     assert answerability.answer_kind(question) == kind
@@ -392,3 +393,11 @@ def test_names_are_read_without_accents_and_in_simplified_characters():
     tokyo = answerability.entities("东京大学的研究室招人吗？")[0]
     assert answerability.Context("東京大学 海洋研究所").mentions(tokyo)
     assert nlp.tokens("Université") == nlp.tokens("universite") and "东京" in nlp.tokens("東京")
+
+
+def test_an_age_or_a_span_of_time_is_no_size():
+    """"How large is the grant?" is not answered by "75 years old"; "how far" may be in minutes."""
+    assert not answerability.carries("quantity", "The department is 75 years old now.")
+    assert answerability.carries("quantity", "The campus is 15 minutes from the city centre.")
+    assert answerability.carries("duration", "It offers a two-year appointment.")
+    assert not answerability.carries("duration", "It was founded in 2017.")

@@ -63,7 +63,7 @@ class Ask:
     """What a message asks, as far as the shape of its words tells."""
     text: str                       # the message without its instructions to the bot
     instructed: bool                # it contained instructions to the bot
-    kind: str | None                # amount | quantity | time | name | contact | city | place, or None
+    kind: str | None                # amount | quantity | duration | time | name | contact | city | place, or None
     confirm: bool                   # a yes/no or "confirm..." question: figures in it are claims
     figures: tuple[str, ...]        # figures the message states
     counted: frozenset[str] = frozenset()  # what "how many" counts ("employees")
@@ -99,6 +99,8 @@ def predicate(question: str) -> str:
 
 
 _KINDS = [
+    ("duration", re.compile(r"\bhow (?:long|old|many (?:years|months|weeks|days))\b|多久|多长时间|多少年|几年|多大年纪|多少岁|几岁",
+                            re.I)),
     ("amount", re.compile(r"\bhow much\b|\bwhat (?:is the )?(?:amount|budget|salary|stipend)\b|多少钱|多少资金|多少经费"
                           r"|经费有多少|资金有多少", re.I)),
     ("quantity", re.compile(r"\bhow (?:many|large|big|long|old|far|tall)\b|\bwhat (?:is the )?(?:number|size|"
@@ -138,6 +140,17 @@ _HAS_TIME = re.compile(rf"\b(?:1[89]|20)\d\d\b|\b(?:{_MONTHS})\b\.?\s*\d|\b(?:{_
 _HAS_COUNT = re.compile(r"\d|[一二两三四五六七八九十百千万亿]+\s*[个名位人年周天亩公顷平方元多余万亿]")
 _DATES = re.compile(rf"\b(?:(?:{_MONTHS})\.?\s+\d{{1,2}},?\s*)?(?:1[89]|20)\d\d\b|\b(?:{_MONTHS})\.?\s+\d{{1,2}}\b"
                     r"|\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?", re.I)
+
+
+def _spans(en: str, zh: str) -> re.Pattern:
+    """A number (in digits or words) of the given units of time: "75 years", "two-month", "3个月"."""
+    return re.compile(rf"(?:\d+(?:\.\d+)?|\b(?:{_NUMBER_WORDS}))[\s-]*(?:{en})\b"
+                      rf"|(?:\d+|[一二两三四五六七八九十半]+)\s*(?:{zh})(?!\d)", re.I)
+
+
+# An age or a span of days to years; with hours and minutes, any duration.
+_SPAN = _spans("years?|yrs?|months?|weeks?|days?", "年|个月|周|天|岁")
+_DURATION = _spans("years?|yrs?|months?|weeks?|days?|hours?|minutes?|mins?", "年|个月|周|天|岁|小时|分钟")
 _CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+")
 # A name after a locating preposition ("in Sanya", "at the Tibetan plateau").
 _PLACE = re.compile(r"\b(?:in|at|near|based in|located in|capital of|city of|province of)\s+(?:the\s+)?"
@@ -167,8 +180,12 @@ def carries(kind: str | None, sentence: str, counted: frozenset[str] = frozenset
     is not answered by "Zhejiang Lab was set up with 30 billion RMB")."""
     if kind == "amount":
         return any(unit.startswith("money:") for unit in figures.measures(sentence))
+    if kind == "duration":
+        return bool(_DURATION.search(sentence))
     if kind == "quantity":
-        plain = _DATES.sub(" ", sentence)  # a year or a date counts nothing
+        # A year or a date counts nothing, nor does an age or a span of days to years measure a size
+        # ("75 years old" is not how large a grant is; "15 minutes" away is how far).
+        plain = _SPAN.sub(" ", _DATES.sub(" ", sentence))
         if counted:  # nor, for "how many <things>", a sum of money or an area
             plain = figures.without_measures(plain)
         if _HAS_COUNT.search(plain):
