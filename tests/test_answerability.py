@@ -195,6 +195,7 @@ def test_entities_are_names_not_sentence_openings():
     ("珊瑚礁实验室的医疗博士项目招人吗？", {"珊瑚礁实验室"}),                           # a programme is no competing subject
     ("Where did Renée K. Lindqvist study?", {"Renée K Lindqvist"}),                  # letters with accents, an initial
     ("I got a B. Then what?", set()),                                                # ...a letter before a sentence is none
+    ("Who is the PI of the Ferro Lab?", {"Ferro Lab"}),                              # a role is no name
 ])
 def test_names_in_questions(question, names):
     assert {e.surface for e in answerability.entities(question)} == names
@@ -265,6 +266,11 @@ def test_the_lab_in_a_chinese_question_is_the_lab_whose_bot_this_is(kb_assistant
     assert kb_assistant.engine.search_query("达摩院的联合实验室在哪里？", []) == "达摩院的联合实验室在哪里？"
     # A Latin name before it ("Eckhardt 实验室") is another group's lab, as 之江实验室 is ours.
     assert kb_assistant.engine.search_query("Eckhardt 实验室在哪里？", []) == "Eckhardt 实验室在哪里？"
+    # "the lab" after another lab is named is that lab; with only a partner named it is still ours.
+    q = "Who leads the Ferro Lab, and which institute does the lab belong to?"
+    assert kb_assistant.engine.search_query(q, []) == q
+    assert kb_assistant.engine.search_query("珊瑚研究室的负责人是谁？实验室在哪？", []) == "珊瑚研究室的负责人是谁？实验室在哪？"
+    assert kb_assistant.engine.search_query("Does the lab work with Alibaba?", []) == "Does Zhejiang Lab work with Alibaba?"
 
 
 def test_a_profile_that_shares_a_distinctive_word_is_about_the_asked_subject():

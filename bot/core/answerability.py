@@ -221,7 +221,7 @@ office division the of and for in at on de du la le national key state internati
 """.split())
 # Acronyms and capitalised words that name no particular organisation.
 _COMMON = frozenset("""
-ai ml nlp phd msc bsc master masters bachelor cv rmb usd cny eur hr faq ok it ceo cto cfo pdf stem ip gpu cpu ui api vr ar iot
+ai ml nlp phd msc bsc master masters bachelor cv pi rmb usd cny eur hr faq ok it ceo cto cfo pdf stem ip gpu cpu ui api vr ar iot
 i im id tv us uk eu un
 what which who whom whose when where why how is are do does did can could will would should may might
 tell please hi hello hey thanks thank and or but so also anyway ok okay yes no
