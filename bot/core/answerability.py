@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
-import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.core import figures
 from bot.core import formats
@@ -343,7 +342,7 @@ def _entities(question: str) -> tuple[Entity, ...]:
         before = question[: question.find(e.surface)].rstrip()
         parent = next((p.surface for p in out if p.cjk and not e.cjk and before.endswith(p.surface)), "")
         if parent and not e.owner:
-            out[i] = dataclasses.replace(e, owner=parent)
+            out[i] = replace(e, owner=parent)
     return tuple(out)
 
 

@@ -248,7 +248,8 @@ class Engine:
         chunk_vectors = self.store.vectors([h.chunk.id for h in retrieval.hits])
         name_vectors = self.embed_queries([name.surface for name in names])
         out = {}
-        said = [answerability.Context(h.chunk.title, h.chunk.subject, h.chunk.text) for h in retrieval.hits]
+        said = [answerability.Context(h.chunk.title, h.chunk.subject, h.chunk.text) for h in retrieval.hits
+                if any(n.cjk for n in names)]
         for name, name_vector in zip(names, name_vectors):
             # A Chinese name that a page writes (or the name linked to it: "伦敦国王学院 TAIR 实验室") is
             # read there, not guessed from closeness. (A Latin name still is: a Chinese page of the
