@@ -54,30 +54,6 @@ Room 203-525, Lakeshore Science Hall
 """
 
 
-@pytest.fixture(scope="module")
-def group_assistant(tmp_path_factory, embedder) -> Assistant:
-    settings = indexed_kb(tmp_path_factory.mktemp("heron"), embedder, {"heron/join.md": GROUP_PAGE})
-    return Assistant.open(settings, embedder=embedder, use_llm=False)
-
-
-@pytest.mark.parametrize("question, expected", [
-    # "when" in a clause did not make this a time question; the answer is an address.
-    ("Who do I write to when I apply to the Heron Soil Ecology Group?", "ana.ruiz@lakeshore.example"),
-    # A phone number, not an "in <Capitalised word>" place.
-    ("What is the phone number of the Heron Soil Ecology Group?", "+1 555 0134 2210"),
-])
-def test_a_fictional_groups_page_answers_what_it_states(group_assistant, question, expected):
-    answer = group_assistant.answer_sync(Question(text=question))
-    assert answer.grounded and expected in answer.text, answer.text
-
-
-def test_a_refusal_names_the_asked_group_not_our_lab(group_assistant):
-    answer = group_assistant.answer_sync(Question(text="What is the salary of the postdoc in the Heron Soil Ecology "
-                                                       "Group?"))
-    assert not answer.grounded
-    assert "Zhejiang Lab" not in answer.text and "Heron Soil Ecology Group" in answer.text, answer.text
-
-
 ADVERT = """# Project associate, Marsh Alloys Group
 
 The Marsh Alloys Group at Fenwick Institute is seeking a project associate (42000/per month) to work on
@@ -90,19 +66,39 @@ University in 2011 and joined Fenwick Institute in 2015.
 """
 
 
-@pytest.fixture(scope="module")
-def advert_assistant(tmp_path_factory, embedder) -> Assistant:
-    settings = indexed_kb(tmp_path_factory.mktemp("marsh"), embedder, {"marsh/associate.md": ADVERT})
+def _fictional(tmp_path_factory, embedder, path: str, page: str) -> Assistant:
+    settings = indexed_kb(tmp_path_factory.mktemp(path.split("/")[0]), embedder, {path: page})
     return Assistant.open(settings, embedder=embedder, use_llm=False)
 
 
-@pytest.mark.parametrize("question, expected", [
+@pytest.fixture(scope="module")
+def group_assistant(tmp_path_factory, embedder) -> Assistant:
+    return _fictional(tmp_path_factory, embedder, "heron/join.md", GROUP_PAGE)
+
+
+@pytest.fixture(scope="module")
+def advert_assistant(tmp_path_factory, embedder) -> Assistant:
+    return _fictional(tmp_path_factory, embedder, "marsh/associate.md", ADVERT)
+
+
+@pytest.mark.parametrize("page, question, expected", [
+    # "when" in a clause did not make this a time question; the answer is an address.
+    ("group", "Who do I write to when I apply to the Heron Soil Ecology Group?", "ana.ruiz@lakeshore.example"),
+    # A phone number, not an "in <Capitalised word>" place.
+    ("group", "What is the phone number of the Heron Soil Ecology Group?", "+1 555 0134 2210"),
     # A rate per month is a sum of pay, though it names no currency.
-    ("What monthly pay does the Marsh Alloys Group offer its project associate?", "42000/per month"),
+    ("advert", "What monthly pay does the Marsh Alloys Group offer its project associate?", "42000/per month"),
     # Earning a doctorate is no question of pay.
-    ("Where did Ilse Varga earn her doctorate?", "Tidewater University"),
+    ("advert", "Where did Ilse Varga earn her doctorate?", "Tidewater University"),
 ])
-def test_pay_is_read_from_a_rate_and_a_degree_earned_is_no_pay(advert_assistant, question, expected):
-    answer = advert_assistant.answer_sync(Question(text=question, conversation=question))
+def test_a_fictional_groups_page_answers_what_it_states(request, page, question, expected):
+    assistant = request.getfixturevalue(f"{page}_assistant")
+    answer = assistant.answer_sync(Question(text=question, conversation=question))
     assert answer.grounded and expected in answer.text, answer.text
 
+
+def test_a_refusal_names_the_asked_group_not_our_lab(group_assistant):
+    answer = group_assistant.answer_sync(Question(text="What is the salary of the postdoc in the Heron Soil Ecology "
+                                                       "Group?"))
+    assert not answer.grounded
+    assert "Zhejiang Lab" not in answer.text and "Heron Soil Ecology Group" in answer.text, answer.text

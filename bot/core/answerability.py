@@ -292,7 +292,7 @@ def _entities(question: str) -> tuple[Entity, ...]:
                 close()
                 run[:] = right
         if run:
-            tokens = {t for w in run for t in re.split(r"[-’']", w.lower()) if t}
+            tokens = {t for w in run for t in re.split(r"[-’']", nlp.fold(w.lower())) if t}
             tokens = {_norm_token(t) for t in tokens
                       if t not in _GENERIC and t not in _COMMON and not t.isdigit() and len(t) > 1}
             tokens.discard("")
@@ -339,9 +339,12 @@ def _entities(question: str) -> tuple[Entity, ...]:
             start, parent = m.end(), out[-1].surface
     # "伦敦国王学院 TAIR 实验室": a Latin name right after a Chinese one is a unit of it, as above.
     for i, e in enumerate(out):
-        before = question[: question.find(e.surface)].rstrip()
-        parent = next((p.surface for p in out if p.cjk and not e.cjk and before.endswith(p.surface)), "")
-        if parent and not e.owner:
+        at = question.find(e.surface)
+        if e.cjk or e.owner or at < 0:
+            continue
+        before = question[:at].rstrip()
+        parent = next((p.surface for p in out if p.cjk and before.endswith(p.surface)), "")
+        if parent:
             out[i] = replace(e, owner=parent)
     return tuple(out)
 
@@ -353,7 +356,7 @@ _ZH_UNIT = frozenset({"实验室", "研究室", "研究院", "研究所", "研�
 
 
 def _norm_token(t: str) -> str:
-    return nlp._stem(nlp.fold(t.strip("'’").lower()))
+    return nlp._stem(t.strip("'’").lower())
 
 
 def _acronyms(text: str) -> set[str]:
