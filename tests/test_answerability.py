@@ -385,11 +385,18 @@ def test_a_unit_named_after_its_university_belongs_to_it():
     """"珊瑚大学海藻研究室" and "珊瑚大学 TIDE 实验室" name a lab of a university: a page about the lab answers
     for both names, though a Japanese or English page never writes the university as the question does."""
     lab = answerability.entities("珊瑚大学海藻研究室招博士后吗？")
-    assert [(e.surface, e.owner) for e in lab] == [("珊瑚大学", ""), ("海藻研究室", "珊瑚大学")]
+    assert [(e.surface, e.within) for e in lab] == [("珊瑚大学", ""), ("海藻研究室", "珊瑚大学")]
     tide = answerability.entities("珊瑚大学 TIDE 实验室招博士后吗？")
-    assert {(e.surface, e.owner) for e in tide} == {("珊瑚大学", ""), ("TIDE", "珊瑚大学")}
+    assert {(e.surface, e.within) for e in tide} == {("珊瑚大学", ""), ("TIDE", "珊瑚大学")}
     # "校园离布里斯班市中心" is no unit: a long run after the name is the rest of the sentence.
     assert [e.surface for e in answerability.entities("昆士兰大学校园离布里斯班市中心多远？")] == ["昆士兰大学"]
+    # The lab's own page (which never names the university) answers; another lab of it does not.
+    from bot.core.compose import about_someone_else
+    from bot.core.retrieval import Hit
+    from bot.core.types import Chunk
+    pages = {"kelp.md": "海藻研究室招收博士后两名。", "tide.md": "潮汐实验室位于珊瑚大学，招收博士后一名。"}
+    found = tuple(Hit(Chunk(id=f"{p[:4]}:0", text=t, path=p, title=p), 0.1, 0.9) for p, t in pages.items())
+    assert about_someone_else(lab, found, ()) == {"tide.md"}
 
 
 def test_names_are_read_without_accents_and_in_simplified_characters():

@@ -241,6 +241,7 @@ class Entity:
     cjk: bool
     head: str = ""               # the kind of organisation its name ends in ("lab", "university"...)
     owner: str = ""              # the name it belongs to: "Lei Zhu" for "ACMRSG" in "Lei Zhu's ACMRSG group"
+    within: str = ""             # the organisation it is a unit of: 东京大学 for 山崎研究室 in "东京大学山崎研究室"
 
     @functools.cached_property
     def run_together(self) -> tuple[str, ...]:
@@ -335,17 +336,17 @@ def _entities(question: str) -> tuple[Entity, ...]:
                 continue
             if stem in _ZH_GENERIC:
                 break
-            out.append(Entity(part[start: m.end()], frozenset({nlp.fold(stem)}), True, owner=parent))
+            out.append(Entity(part[start: m.end()], frozenset({nlp.fold(stem)}), True, within=parent))
             start, parent = m.end(), out[-1].surface
     # "伦敦国王学院 TAIR 实验室": a Latin name right after a Chinese one is a unit of it, as above.
     for i, e in enumerate(out):
         at = question.find(e.surface)
-        if e.cjk or e.owner or at < 0:
+        if e.cjk or e.owner or e.within or at < 0:
             continue
         before = question[:at].rstrip()
         parent = next((p.surface for p in out if p.cjk and before.endswith(p.surface)), "")
         if parent:
-            out[i] = replace(e, owner=parent)
+            out[i] = replace(e, within=parent)
     return tuple(out)
 
 

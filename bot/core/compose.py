@@ -214,7 +214,9 @@ def about_someone_else(asked: list[answerability.Entity], hits: tuple[Hit, ...],
     for entity in asked:
         # "Lei Zhu's ACMRSG group" names one subject twice: a page about either name is about it,
         # though it never spells the other ("U-Tokyo" in "Yamazaki Lab at U-Tokyo" is no such name).
-        linked = [e for e in asked if e.owner == entity.surface or e.surface == entity.owner]
+        # A page about a unit ("东京大学山崎研究室") is about its university; one about the university
+        # alone is not about the unit.
+        linked = [e for e in asked if entity.surface in (e.owner, e.within) or e.surface == entity.owner]
         spared = {path for path in documents if any(about(e, path) for e in linked)}
         found = (name_documents or {}).get(entity, set())  # pages in the other script found to be about it
         said = {path for path, doc in documents.items() if doc.mentions(entity)} | set(found)

@@ -254,7 +254,7 @@ class Engine:
             # A Chinese name that a page writes (or the name linked to it: "伦敦国王学院 TAIR 实验室") is
             # read there, not guessed from closeness. (A Latin name still is: a Chinese page of the
             # group whose English card spells "Kai Ye" writes 叶凯.)
-            linked = [n for n in names if n is name or n.owner == name.surface or n.surface == name.owner]
+            linked = [n for n in names if n is name or name.surface in (n.owner, n.within) or n.surface == name.owner]
             if name.cjk and any(context.mentions(n) for n in linked for context in said):
                 continue
             own = "zh" if name.cjk else "en"
