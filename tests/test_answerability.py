@@ -399,6 +399,26 @@ def test_a_unit_named_after_its_university_belongs_to_it():
     assert about_someone_else(lab, found, ()) == {"tide.md"}
 
 
+def test_a_chinese_person_is_named_before_a_title_or_their_team():
+    """"祁晓岚团队…" and "…葛云舟老师" name people (a common family name starts the name), who are
+    also found by the Latin spelling their English pages and addresses use; "机器学习团队" names no one."""
+    qi = answerability.entities("祁晓岚团队招聘博士后需要什么材料？")
+    assert [(e.surface, set(e.tokens), e.latin) for e in qi] == [("祁晓岚团队", {"祁晓岚"}, "qi xiaolan")]
+    assert [e.surface for e in answerability.entities("南湖大学葛云舟老师的课题组招研究生吗？")] == ["南湖大学", "葛云舟老师"]
+    assert answerability.entities("机器学习团队在哪里？") == []
+    assert answerability.entities("张三丰院士在哪个研究院？")[0].surface == "张三丰院士"  # not an institute "张三丰院"
+    # "If" opening an English question is no name either ("If I join <name>'s group…").
+    assert [e.surface for e in answerability.entities("If I join Xiaolan Qi's group, who supervises me?")] == ["Xiaolan Qi"]
+    from bot.core.compose import about_someone_else
+    from bot.core.retrieval import Hit
+    from bot.core.types import Chunk
+    pages = {"qi/en.md": "Xiaolan Qi's lab is recruiting two postdocs in river hydrology.",
+             "qi/apply.md": "请将申请材料发送至 qixiaolan@river.example。",
+             "ge/join.md": "葛云舟课题组招收博士后一名。"}
+    found = tuple(Hit(Chunk(id=f"{p}:0", text=t, path=p, title=p), 0.1, 0.9) for p, t in pages.items())
+    assert about_someone_else(qi, found, ()) == {"ge/join.md"}
+
+
 def test_names_are_read_without_accents_and_in_simplified_characters():
     """A candidate types "Andre" for "André"; a Japanese or traditional page writes 東京 for 东京."""
     andre = answerability.entities("Where did Andre Lindqvist study?")[0]

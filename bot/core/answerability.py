@@ -242,14 +242,16 @@ class Entity:
     head: str = ""               # the kind of organisation its name ends in ("lab", "university"...)
     owner: str = ""              # the name it belongs to: "Lei Zhu" for "ACMRSG" in "Lei Zhu's ACMRSG group"
     within: str = ""             # the organisation it is a unit of: 东京大学 for 山崎研究室 in "东京大学山崎研究室"
+    latin: str = ""              # a Chinese person's name as Latin letters spell it: "qiu ruihong" for 邱瑞鸿
 
     @functools.cached_property
     def run_together(self) -> tuple[str, ...]:
         """The name's letters in a row, as addresses and file names write it, long enough not to occur
         by chance: "ruihongqiu"; for a person's two names also the other way round, family name first
-        as Chinese names are ("Lele Shu" -> "shulele")."""
-        words = self.surface.split()
-        forms = {_squash(self.surface)} | ({_squash(" ".join(reversed(words)))} if len(words) == 2 and not self.head else set())
+        as Chinese names are ("Lele Shu" -> "shulele"); a Chinese person's by their Latin spelling."""
+        spelled = self.latin or self.surface
+        words = spelled.split()
+        forms = {_squash(spelled)} | ({_squash(" ".join(reversed(words)))} if len(words) == 2 and not self.head else set())
         return tuple(sorted(f for f in forms if len(f) >= 6))
 
 
@@ -308,7 +310,7 @@ def _entities(question: str) -> tuple[Entity, ...]:
         nxt = words[i + 1] if i + 1 < len(words) else ""
         # A sentence's first word is capitalised anyway: it starts a name only as part of a longer
         # one ("Zhejiang Lab sits..."), or as an acronym; not "Then the lab...".
-        opens_name = not first_word or w.isupper() or bool(_NAME_WORD.fullmatch(nxt))
+        opens_name = not first_word or w.isupper() or (bool(_NAME_WORD.fullmatch(nxt)) and nxt.lower() not in _COMMON)
         if _NAME_WORD.fullmatch(w) and w.lower() not in _COMMON and opens_name:
             run.append(w)
         elif w.isupper() and len(w) > 1 and (run or (_NAME_WORD.fullmatch(nxt) and nxt.lower() not in _COMMON)):
@@ -338,6 +340,13 @@ def _entities(question: str) -> tuple[Entity, ...]:
                 break
             out.append(Entity(part[start: m.end()], frozenset({nlp.fold(stem)}), True, within=parent))
             start, parent = m.end(), out[-1].surface
+        # A person before a title or their team: "黄淦老师", "南方科技大学朱雷老师", "舒乐乐团队".
+        for m in nlp.ZH_PERSON.finditer(part, start):
+            name = _zh_person(part[start: m.start()])
+            if name:
+                out.append(Entity(part[m.start() - len(name): m.end()], frozenset({nlp.fold(name)}), True,
+                                  latin=nlp.pinyin(name)))
+            start = m.end()
     # "伦敦国王学院 TAIR 实验室": a Latin name right after a Chinese one is a unit of it, as above.
     for i, e in enumerate(out):
         at = question.find(e.surface)
@@ -354,6 +363,17 @@ def _entities(question: str) -> tuple[Entity, ...]:
 # ("…市中心" after a university's name is a place, not a unit of it).
 _ZH_UNIT_NAME = 4
 _ZH_UNIT = frozenset({"实验室", "研究室", "研究院", "研究所", "研究中心", "学院"})
+
+
+def _zh_person(before: str) -> str:
+    """The Chinese person's name that `before` ends in, by where a common family name starts it
+    (given names are one or two characters): "" when none does."""
+    for length in (3, 2, 4):
+        name = before[-length:]
+        if len(name) == length and nlp.CJK_RUN.fullmatch(name) and (
+                name[0] in nlp.ZH_FAMILY_NAMES or (length > 2 and name[:2] in nlp.ZH_FAMILY_NAMES)):
+            return name
+    return ""
 
 
 def _norm_token(t: str) -> str:
@@ -406,6 +426,9 @@ class Context:
             if entity.cjk != self.cjk:
                 return False
         if entity.cjk:
+            if entity.latin and ({_norm_token(w) for w in entity.latin.split()} <= self.words
+                                 or any(form in self.squashed for form in entity.run_together)):
+                return True  # "Ruihong Qiu" (or "ruihongqiu@…") on a page, for 邱瑞鸿
             return all(t in self.text for t in entity.tokens) if self.cjk else None
         if not any(c.isascii() and c.isalpha() for c in self.text):
             return None
@@ -452,7 +475,9 @@ def shares_a_name(entity: Entity, names: str) -> bool:
     """A document profile's names ("denolle uw openings", "Translational AI Research Lab") share a
     distinctive word, or the initials, of the asked name ("Denolle Quake Lab", "University of
     Washington"): the document is about that subject, though it may never spell the whole name."""
-    if entity.cjk or not names:
+    if entity.cjk:  # a Chinese person by their Latin spelling: "ruihongqiu uq recruit phd"
+        return bool(names) and any(form in _squash(names) for form in entity.run_together)
+    if not names:
         return False
     profile = _profile(names)
     initials = _initials(entity.surface)

@@ -38,7 +38,7 @@ _THE_LAB = re.compile(r"\b(?:the|this|your|that)\s+lab(?:oratory)?\b(?!\s+with)"
 # The same in Chinese: 实验室 on its own (or 贵/你们/该/这个实验室), not the end of a name (之江实验室,
 # 联合实验室, "Eckhardt 实验室").
 _THE_LAB_ZH = re.compile(r"(?:贵|你们|您们|该|这个)实验室|(?<!\w)(?<!\w\s)实验室")
-_ZH_GROUP = ("实验室", "研究室", "课题组", "研究组")
+_ZH_GROUP = ("实验室", "研究室", "课题组", "研究组", "团队")
 _FIRST_PERSON = re.compile(r"\b(?:I|I'd|I'm|I'll|I've|me|my|mine)\b|我(?!们)", re.I)
 _BARE_PRONOUN = re.compile(r"\b(?:it|they)\b(?!')|(?<![\u4e00-\u9fff])(?:它|该实验室|这个实验室)", re.I)
 # After the Chroma server timed out or refused a connection, questions get "unavailable" at once for

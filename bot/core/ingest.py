@@ -29,7 +29,7 @@ from bot.errors import EmptyIndexError, RecordError, StoreError
 _log = logging.getLogger(__name__)
 
 # Bump when loading/chunking changes, so every file is re-indexed once.
-PIPELINE_VERSION = "11"
+PIPELINE_VERSION = "12"
 
 # Files that are records rather than prose (position records) are read by the layer that knows them:
 # it registers a reader here (bot.recruiting does when imported), and the record's JSON is stored with

@@ -11,7 +11,27 @@ import opencc
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_RUN = re.compile(f"[{_CJK}]+")
 # A Chinese name of an organisation ends in the kind of organisation it is ("…实验室", "…大学").
-ZH_ORGANISATION = re.compile(r"实验室|研究室|研究院|研究所|研究中心|研究站|大学|学院|学校|公司|集团|中心|基金会|协会|院|站|所")
+ZH_ORGANISATION = re.compile(r"实验室|研究室|研究院|研究所|研究中心|研究站|大学|学院|学校|公司|集团|中心|基金会|协会|院(?!士)|站|所")
+# A Chinese person is named before a title or their team ("黄淦老师", "舒乐乐团队"), family name first:
+# the common family names (the first ~120 by frequency, and the compound ones) tell where the name starts.
+ZH_PERSON = re.compile(r"老师|教授|院士|团队|课题组|研究组")
+ZH_FAMILY_NAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范"
+    "金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章"
+    "鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾"
+) | frozenset({"欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "令狐", "慕容", "司徒", "夏侯", "尉迟", "公孙"})
+
+
+def pinyin(name: str) -> str:
+    """A Chinese person's name in Latin letters, family name first, as their English pages and
+    addresses spell it: 邱瑞鸿 -> "qiu ruihong" ("Ruihong Qiu", "ruihongqiu@…")."""
+    from pypinyin import lazy_pinyin  # only names are spelled: not loaded for most messages
+
+    syllables = lazy_pinyin(name)
+    family = 2 if name[:2] in ZH_FAMILY_NAMES else 1
+    return f"{''.join(syllables[:family])} {''.join(syllables[family:])}"
+
+
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 # Latin letters with diacritics, read as their base letters: "André", "Université", "Kühn" are searched
 # and matched as "andre", "universite", "kuhn" (a candidate may type either).
