@@ -114,7 +114,11 @@ class CandidateRecords:
             have = {row[1] for row in db.execute("pragma table_info(answers)")}
             for column, kind in _ANSWER_COLUMNS.items():
                 if column not in have:
-                    db.execute(f"alter table answers add column {column} {kind}")
+                    try:
+                        db.execute(f"alter table answers add column {column} {kind}")
+                    except sqlite3.OperationalError as e:  # a replica starting beside this one added it first
+                        if "duplicate column" not in str(e):
+                            raise
             db.commit()
         finally:
             db.close()
