@@ -13,7 +13,7 @@ CJK_RUN = re.compile(f"[{_CJK}]+")
 # A Chinese name of an organisation ends in the kind of organisation it is ("…实验室", "…大学").
 ZH_ORGANISATION = re.compile(r"实验室|研究室|研究院|研究所|研究中心|研究站|大学|学院|学校|公司|集团|中心|基金会|协会|院(?!士)|站|所")
 # A Chinese person is named before a title or their team ("黄淦老师", "舒乐乐团队"), family name first:
-# the common family names (the first ~120 by frequency, and the compound ones) tell where the name starts.
+# the common family names (about the 180 commonest, and the compound ones) tell where the name starts.
 ZH_PERSON = re.compile(r"老师|教授|院士|团队|课题组|研究组")
 ZH_FAMILY_NAMES = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范"
