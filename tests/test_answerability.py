@@ -11,6 +11,7 @@ import pytest
 
 from bot.core import answerability
 from bot.core import figures
+from bot.core import formats
 from bot.core import nlp
 from bot.orchestrator.assistant import Assistant
 from bot.core.store import Store
@@ -426,6 +427,30 @@ def test_names_are_read_without_accents_and_in_simplified_characters():
     tokyo = answerability.entities("东京大学的研究室招人吗？")[0]
     assert answerability.Context("東京大学 海洋研究所").mentions(tokyo)
     assert nlp.tokens("Université") == nlp.tokens("universite") and "东京" in nlp.tokens("東京")
+
+
+def test_a_japanese_address_is_a_place():
+    assert answerability.carries("place", "Place of Work: Graduate School, Tokai University (3-8-1 Komaba, Meguro-ku, Tokyo)")
+    assert answerability.carries("place", "〒153-8902 東京都目黒区駒場3丁目8番1号")
+    assert not formats.is_address("The workshop runs 10-12 June 2025.")
+
+
+def test_a_yes_no_question_is_answered_by_what_it_asks_not_by_what_its_pages_are_about():
+    """"Can the postdoc start remotely?" is not said by a sentence about the postdoc's computing where
+    nearly every page is about postdocs (the word weighs little beside "remotely"); where fewer are,
+    "Is the lab hiring postdocs?" is said by "…postdocs"."""
+    from bot.core.compose import _says_what_was_asked
+    from bot.core.lexical import LexicalIndex
+
+    def index(*pages: str) -> LexicalIndex:
+        return LexicalIndex.build((f"d{i}:0", nlp.tokens(text)) for i, text in enumerate(pages))
+
+    adverts = index("postdoc position", "postdoc salary computing", "postdoc phd students", "postdoc fellowship",
+                    "remotely start campus")
+    computing = "The postdoctoral researcher will have access to a petascale computing facility."
+    assert not _says_what_was_asked("Can the postdoc start remotely before moving?", computing, adverts)
+    site = index("postdoc position", "phd students", "campus map", "postdoc fellowship", "news", "contact")
+    assert _says_what_was_asked("Is the lab hiring postdocs now?", "We are looking for postdocs.", site)
 
 
 def test_an_age_or_a_span_of_time_is_no_size():

@@ -140,3 +140,55 @@ def test_an_acknowledgement_gets_a_polite_reply_not_a_quote(kb_assistant):
         a = ask(kb_assistant, text)
         assert a.notice and not a.sources and not a.grounded, text
         assert ("Glad to help" in a.text) != (text in ("谢谢", "好的")), text
+
+
+VALE = """# The Vale Hydrology Group
+
+## The institute
+The Lakeshore Institute of Water Research studies rivers, lakes, glaciers and groundwater across northern
+regions, with field stations on three continents and a national data centre. Its three units run the
+laboratories, the field observation network and the information platform. The laboratories include two
+national key laboratories for frozen soils and for cryospheric science, six academy key laboratories and
+twenty provincial centres. The field network counts twenty-five stations that support long-term monitoring,
+data accumulation and the training of graduate students in remote and cold regions.
+
+## The PI
+Dr. Vale is an associate professor at the Lakeshore Institute of Water Research. She obtained her doctorate in
+civil engineering from Harrow University and a minor in computational science, and leads the development of
+the Brookline flood model, an open model of unstructured river basins used by agencies in four countries.
+Her interests are numerical models of water, data mining of river records and coupled models of people and
+nature. She edits the modelling section of a journal of geoscience software.
+
+## Research fields
+- Watershed hydrology
+- Flood forecasting
+- Snow and glacier melt
+
+## Available positions
+| Position | Available |
+|---|---|
+| Postdoc | 1-2 |
+| Research Assistant | 2-3 |
+"""
+
+
+def test_the_page_about_the_asked_name_gives_its_nearest_passage(tmp_path, embedder):
+    """On a group's short page the row that answers ("Postdoc | 1-2") is seldom near the whole question,
+    whose generic words other groups' adverts share: the nearest passage of each page about the asked
+    name joins what was found ("Dr. Vale" on a found page is about "Tamsin Vale"; "Orla Lab" pages are not)."""
+    others = {f"g{i}/join.md": f"# {name} Lab openings\n\nWe are recruiting postdocs in {field}. Postdoc "
+              f"positions are open now. Send your CV to {name.lower()}@uni{i}.example.\n"
+              for i, (name, field) in enumerate([("Orla", "seismology"), ("Kestrel", "neuroscience")])}
+    settings = indexed_kb(tmp_path, embedder, {"vale/about.md": VALE, **others})
+    retriever = Assistant.open(settings, embedder=embedder, use_llm=False).engine.retriever
+    question = "How many postdoc positions are open in Tamsin Vale's hydrology group?"
+    from bot.core.engine import _name_forms
+    names = _name_forms(question)
+    page = next(iter(retriever.lexical.documents_holding({"vale"})))
+    assert retriever._subject_pages(names, {page}) == {page}  # found with its opening: "Dr. Vale"
+    qvec = embedder.embed_queries([question])[0]
+    added = retriever._subject_passages(names, [f"{page}:0"], qvec, None, "en")
+    assert [chunk.path for _, chunk, _ in added] == ["kb/vale/about.md"]
+    assert "Postdoc" in added[0][1].text and "1-2" in added[0][1].text
+    answer = ask(Assistant.open(settings, embedder=embedder, use_llm=False), question)
+    assert answer.grounded and "1-2" in answer.text, answer.text

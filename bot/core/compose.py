@@ -54,6 +54,10 @@ _LIST_EXTRA = 2  # more sentences a list answer may quote, from the passage of i
 # (Chosen on the realdocs tune fold: a publication line near the group answered "can the postdoc start
 # remotely?"; no answered question of any set changed.)
 _SURE_UNSTATED = 0.75
+# A word shared with a yes/no question says what it asks when it weighs this share of the rarest asked
+# word (chosen on the realdocs tune fold: "postdoc" on a site of adverts for "can the postdoc start
+# remotely?" weighs 0.31 of "remotely"; 0.5 also refused "is X hiring postdocs right now?", at 0.39).
+_WEIGHS = 0.35
 _YES_NO_WORDS = frozenset({"true", "right", "correct", "really", "still", "already", "isn't", "doesn't", "confirm"})
 
 
@@ -376,14 +380,18 @@ def _render(evidence: list[Evidence], language: str, whose: str,
     return text, tuple(sources)
 
 
-def _says_what_was_asked(question: str, evidence: str) -> bool:
-    """The evidence holds a word of what a yes/no question asks (its names aside)."""
+def _says_what_was_asked(question: str, evidence: str, lexical: LexicalIndex) -> bool:
+    """The evidence holds a word of what a yes/no question asks (its names aside), one that weighs
+    near the rarest such word (`_WEIGHS`): in "Can the postdoc start remotely?" the pages are about
+    postdocs, the question about starting remotely."""
     named = {t for e in answerability.entities(question) for t in nlp.tokens(e.surface)}
-    asked = set(nlp.tokens(question)) - named - _YES_NO_WORDS
+    weights = {a: lexical.weight(a) for a in set(nlp.tokens(question)) - named - _YES_NO_WORDS}
     said = set(nlp.tokens(evidence))
+    bar = max(weights.values(), default=0.0) * _WEIGHS
     # "postdocs" is said by "Postdoctoral": a shared beginning of five letters or more counts.
-    return not asked or any(a in said or any(len(a) >= 5 and w.startswith(a[:max(5, len(a) - 2)]) for w in said)
-                            for a in asked)
+    return not weights or any(w >= bar and (a in said or any(len(a) >= 5 and s.startswith(a[:max(5, len(a) - 2)])
+                                                             for s in said))
+                              for a, w in weights.items())
 
 
 def refusal(language: str, settings: Settings, topic: str | None = None, question: str = "",
@@ -456,7 +464,7 @@ def compose(question: str, *, language: str, retrieval: Retrieval, sentences: li
     quoted = " ".join(e.sentence.text for e in evidence)
     if ask.confirm and ask.figures and not figures.supported(ask.figures, quoted):
         text = f"{messages.say('premise_unconfirmed', language)}\n\n{text}"
-    elif ask.confirm and not _says_what_was_asked(question, quoted):
+    elif ask.confirm and not _says_what_was_asked(question, quoted, lexical):
         if chosen[0].score < _SURE_UNSTATED:
             return refusal(language, settings, question=question, unanswered=True)
         # "Does X hire interns?" answered by X's list of positions: say that it is not said outright.

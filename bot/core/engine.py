@@ -218,7 +218,7 @@ class Engine:
         extra = {k: v for k, v in extra.items() if v and v != query}
         vectors = dict(zip(["query", *extra], self.embed_queries([query, *extra.values()])))
         search = functools.partial(self.retriever.search, query, language=language, vector=vectors["query"],
-                                   predicate=vectors.get("predicate"))
+                                   predicate=vectors.get("predicate"), names=_name_forms(query))
         try:
             retrieval = search()
         except Exception as e:
@@ -358,3 +358,18 @@ class Engine:
         for secret in self._secrets:
             text = text.replace(secret, "[secret]")
         return text[:300]
+
+
+def _name_forms(query: str) -> tuple:
+    """For each name the question uses, the word sets that say it whole (all its words, its letters
+    run together; a Chinese name by its characters' pairs, or by its Latin spelling) and those that
+    say it in part (each word of a name of several)."""
+    out = []
+    for e in answerability.entities(query):
+        whole = [e.tokens, *(frozenset({f}) for f in e.run_together)]
+        if e.cjk:
+            whole = [frozenset(t for t in nlp.tokens(next(iter(e.tokens))) if len(t) == 2)]
+            whole += [frozenset(nlp.tokens(e.latin)), *(frozenset({f}) for f in e.run_together)] if e.latin else []
+        parts = [frozenset({t}) for t in e.tokens] if len(e.tokens) > 1 and not e.cjk else []
+        out.append((tuple(f for f in whole if f), tuple(parts)))
+    return tuple(out)

@@ -32,13 +32,16 @@ LABELLED = re.compile(r"^[^\W\d][\w .&/()'’-]{0,30}[:：]\s*\S")
 _KINDS = {"email/url": CONTACT, "phone": PHONE, "date": DATE, "money": MONEY}
 
 # A postal address or a room in one: "Room 203-525", "Floor 17", "No.28, Xianning West Road",
-# "1088 Xueyuan Ave.", "London SE1 9RT", "61231 Darmstadt", "Bengaluru 560012", "学苑大道1088号".
+# "1088 Xueyuan Ave.", "London SE1 9RT", "61231 Darmstadt", "Bengaluru 560012", "学苑大道1088号",
+# "3-8-1 Komaba, Meguro-ku".
 ADDRESS = re.compile(
     r"\b(?i:room|rm|floor|suite|office|building|bldg)\.?\s*[A-Z]?\d+[\w-]*"
     r"|\b(?i:no)\.\s*\d+|\b\d{1,5}[A-Z]?,?\s+(?:[A-Z][\w'’-]*\s+){1,3}(?i:road|rd|street|st|avenue|ave|boulevard"
     r"|blvd|lane|drive|way|marg|strasse|straße|weg|rue)\b"
     r"|\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b|\b[A-Z][a-z]+,?\s+\d{5,6}\b|\b\d{5}\s+[A-Z][a-z]+\b"
-    r"|\d+\s*(?:号|室|楼)|邮编")
+    r"|\d+\s*(?:号|室|楼)|邮编"
+    # Japanese: a block number and its district, a ward or city, a postal mark ("3-8-1 Komaba, Meguro-ku", 〒153-8902)
+    r"|\b\d{1,2}-\d{1,2}-\d{1,3},?\s+[A-Z][a-z]+|\b[A-Z][a-z]+-(?:ku|shi|cho|machi)\b|〒\s*\d{3}-\d{4}|\d+\s*丁目|番地")
 
 
 def is_address(text: str) -> bool:

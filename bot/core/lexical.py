@@ -11,6 +11,7 @@ terms, never every chunk.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -122,6 +123,20 @@ class LexicalIndex:
         if token in self._column:
             return self.idf(token)
         return max(float(self._idf.max()), 0.0) if len(self._idf) else 1.0
+
+    def documents_holding(self, tokens: Iterable[str]) -> set[str]:
+        """The documents with a chunk that holds every one of `tokens`."""
+        return {cid.rpartition(":")[0] for cid in self.holding_all(tokens)}
+
+    def chunks_of(self, document: str) -> list[str]:
+        return self._by_document.get(document, [])
+
+    @functools.cached_property
+    def _by_document(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for cid in self.ids:
+            out.setdefault(cid.rpartition(":")[0], []).append(cid)
+        return out
 
     def holding_all(self, tokens: Iterable[str]) -> set[str]:
         """The chunks that hold every one of `tokens` (none when one is in no chunk)."""

@@ -22,6 +22,9 @@ from bot.core.types import Chunk
 
 _SENTENCE_HITS = 6  # passages of the nearest sentences that always join the top-k
 _LEXICAL_HITS = 2   # and of the best word matches
+_SUBJECT_PAGES = 6     # a name held by more pages than this names no one page's subject
+_PAGE_PASSAGES = 40    # passages of a page about it read for the one nearest to what is asked
+_SUBJECT_PASSAGES = 2  # such passages that join the found ones
 
 
 @dataclass(frozen=True)
@@ -62,10 +65,12 @@ class Retriever:
         self.lexical = self.store.lexical_index()
 
     def search(self, query: str, *, k: int | None = None, language: str = "en",
-               vector: np.ndarray | None = None, predicate: np.ndarray | None = None) -> Retrieval:
+               vector: np.ndarray | None = None, predicate: np.ndarray | None = None,
+               names: tuple = ()) -> Retrieval:
         """Top-k passages for `query` (k defaults to the configured top_k); `vector`: its embedding,
         when the caller has it already; `predicate`: the embedding of what is asked without the
-        names in it ("Who is the director of it?"), which finds the sentence that says it."""
+        names in it ("Who is the director of it?"), which finds the sentence that says it; `names`:
+        for each name the question uses, the word sets that say it whole and in part (`_subject_pages`)."""
         s = self.settings
         qvec = self.embedder.embed_queries([query])[0] if vector is None else vector
         dense = self.store.query(qvec, s.candidates)
@@ -125,9 +130,51 @@ class Retriever:
         for cid in sentence_ids[:_SENTENCE_HITS] + word_matches:
             if cid not in ranked and cid in similarity:
                 ranked.append(cid)
+        for cid, chunk, sim in self._subject_passages(names, ranked, qvec, predicate, language):
+            chunks[cid], similarity[cid], floor[cid] = chunk, sim, self.floor(language, nlp.language(chunk.text))
+            fused.setdefault(cid, 0.0)
+            ranked.append(cid)
         hits = tuple(Hit(chunks[cid], fused[cid], similarity[cid], floor[cid]) for cid in ranked)
         relevant = tuple(h for h in hits if h.margin >= 0)
         return Retrieval(qvec, hits, relevant, {p: self.floor(language, p) for p in ("en", "zh")}, language)
+
+    def _subject_pages(self, names: tuple, found: set[str]) -> set[str]:
+        """The documents about the names a question uses: for each name, those holding it whole
+        (all its words, or its letters run together as an address writes them; a page's profile
+        counts, read with its first chunk) where few do, and of the pages `found` those holding a
+        word of it ("Dr. Shu" for "Lele Shu")."""
+        out: set[str] = set()
+        for whole, parts in names:
+            for form in whole:
+                held = self.lexical.documents_holding(form)
+                out |= held if len(held) <= _SUBJECT_PAGES else set()
+            for form in parts:
+                out |= self.lexical.documents_holding(form) & found
+        return out
+
+    def _subject_passages(self, names: tuple, ranked: list[str], qvec: np.ndarray, predicate: np.ndarray | None,
+                          language: str) -> list[tuple[str, Chunk, float]]:
+        """The passage of each page about a name the question uses that is nearest to what is asked,
+        when fusion left it out: on a lab's short pages the row that answers ("Postdoc: 1-2") is
+        seldom near the whole question, whose names and generic words many pages share, yet it is
+        the nearest of its own page's passages."""
+        pages = self._subject_pages(names, {cid.rpartition(":")[0] for cid in ranked})
+        ids = [cid for page in sorted(pages) for cid in self.lexical.chunks_of(page)[:_PAGE_PASSAGES]]
+        if not ids:
+            return []
+        chunks, vectors = self.store.chunks(ids), self.store.vectors(ids)
+        best: dict[str, tuple[float, str, float]] = {}  # page -> (nearness above the floor, chunk, cosine)
+        for cid, v in vectors.items():
+            if cid not in chunks:
+                continue
+            sim = float(v @ qvec)
+            near = max(sim, float(v @ predicate) if predicate is not None else sim)
+            near -= self.floor(language, nlp.language(chunks[cid].text))
+            page = cid.rpartition(":")[0]
+            if near > best.get(page, (-9.0, "", 0.0))[0]:
+                best[page] = (near, cid, sim)
+        order = sorted(best.values(), reverse=True)
+        return [(cid, chunks[cid], sim) for _, cid, sim in order if cid not in ranked][:_SUBJECT_PASSAGES]
 
     def floor(self, question_language: str, passage_language: str) -> float:
         table = self.min_similarity
