@@ -217,6 +217,14 @@ def test_a_name_is_matched_by_kind_of_organisation_and_spelled_out_acronyms():
     ("What is the lab's website?", "contact"), ("实验室有多少人？", "quantity"), ("什么时候成立的？", "time"),
     ("Where does the lab's money come from?", None),
     ("How long is the postdoc appointment?", "duration"), ("博士后聘期多久？", "duration"), ("How old is the lab?", "duration"),
+    # a "when" clause after another question word asks no time; "email" asks for an address only as one
+    ("What should candidates send to Mira Holt when applying?", None), ("Tell me when the deadline is", "time"),
+    ("What should I email to Mira Holt when applying for a PhD?", None), ("What goes in the application email?", None),
+    ("What is Mira Holt's email?", "contact"), ("Which email address should I use?", "contact"),
+    ("怎么通过邮件联系 Mira Holt？", "contact"), ("申请邮件里应该写什么？", None),
+    # an age is no span of time; a building or room is read from an address
+    ("Is there an age limit for postdoc applicants?", "age"), ("博士后申请有年龄限制吗？", "age"),
+    ("In which building and room is the Holt Lab?", "room"), ("What office hours does it keep?", None),
 ])
 def test_what_kind_of_answer_a_question_asks_for(question, kind):
     assert answerability.answer_kind(question) == kind
@@ -243,6 +251,60 @@ def test_figures_measured_and_compared():
     assert figures.disagree(a, figures.measures("The campus covers 1,358 mu."))
     assert not figures.disagree(a, figures.measures("政府为实验室提供了300亿元人民币的资金支持。"))
     assert figures.supported(("300,000",), "a stipend of 300,000 RMB") and not figures.supported(("1,000,000",), "300,000 RMB")
+
+
+def test_an_age_or_a_room_is_carried_only_by_one():
+    assert not answerability.carries("age", "A Ph.D. degree (awarded within 3 years) in hydrology.")
+    assert answerability.carries("age", "Applicants must be under 35 years old.") and answerability.carries("age", "年龄不超过35周岁")
+    assert not answerability.carries("room", "The lab is located at the Komaba Research Campus in central Tokyo.")
+    assert answerability.carries("room", "Room 107, Pengkang Building") and answerability.carries("room", "工学院北楼907室")
+
+
+def test_a_sum_in_thousands_is_money():
+    assert figures.measures("330K to 400K RMB, including base salary") == {"money:cny": 400000.0}
+    assert figures.measures("a stipend of AUD 36k per year") == {"money:aud": 36000.0}
+    assert answerability.carries("amount", "330K to 400K RMB, including housing subsidy.")
+    assert figures.measures("It lasts 12 months.") == {}
+
+
+def test_moving_is_no_question_of_relocation_support():
+    from bot.core.compose import topics_of
+    assert topics_of("Could I begin the postdoc from home instead of relocating to Lisbon straight away?") == []
+    assert topics_of("Is there relocation support?") == ["housing"] == topics_of("Will they help me relocate?")
+
+
+def test_a_value_under_its_heading_is_labelled_by_it():
+    from bot.core.compose import _heading_above, speaks_to
+    passage = "#### Requirements\n\n- A PhD in hydrology\n\n#### Application Deadline\n\nMarch 3rd, 2027."
+    assert _heading_above(passage, "March 3rd, 2027.") == "Application Deadline"
+    assert speaks_to("deadline", _heading_above(passage, "March 3rd, 2027."))
+    assert _heading_above(passage, "- A PhD in hydrology") == "Requirements"
+
+
+def test_a_passage_about_a_unit_covers_what_it_belongs_to():
+    """"伦敦湖岸学院 TIDE 实验室": an English page about TIDE is about the college the question names in Chinese;
+    "Mira Holt's TIDE lab": a page about TIDE is hers."""
+    from bot.core import decision
+    asked = answerability.entities("伦敦湖岸学院 TIDE 实验室的博士项目截止日期是哪天？")
+    page = answerability.Context("Openings at the TIDE lab")
+    sentence = answerability.Context("For UK applicants, the deadline is 25th August, 2027.")
+    assert decision.names(asked, sentence, page, "tide.md", {}) == (0.0, 1.0, 0.0, 0.0)
+    holt = answerability.entities("I emailed Mira Holt's TIDE lab - what should I assume?")
+    assert decision.names(holt, answerability.Context("If you do not hear back in two weeks, assume no."), page,
+                          "tide.md", {})[1] == 1.0
+
+
+def test_the_institution_a_group_is_at_names_no_competing_subject():
+    """"Mira Holt's group at Lakeshore University": her page answers, though another group's page was
+    found to be about the university (by closeness, the names being in the other script)."""
+    asked = answerability.entities("What is the email of Mira Holt's group at Lakeshore University?")
+    assert [(e.surface, e.within) for e in asked] == [("Mira Holt", "Lakeshore University"), ("Lakeshore University", "")]
+    from bot.core.compose import about_someone_else
+    from bot.core.retrieval import Hit
+    from bot.core.types import Chunk
+    pages = {"holt.md": "有意者请将简历发送至霍尔特老师（miraholt@lakeshore.example）。", "other.md": "湖岸大学另一课题组招收博士后。"}
+    found = tuple(Hit(Chunk(id=f"{p}:0", text=t, path=p, title=p), 0.1, 0.9) for p, t in pages.items())
+    assert about_someone_else(asked, found, (), {asked[1]: {"other.md"}}) == {"other.md"}  # holt.md answers
 
 
 def test_who_is_answered_by_a_name_other_than_the_asked_one():

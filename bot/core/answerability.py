@@ -98,7 +98,9 @@ def predicate(question: str) -> str:
 
 
 _KINDS = [
-    ("duration", re.compile(r"\bhow (?:long|old|many (?:years|months|weeks|days))\b|多久|多长时间|多少年|几年|多大年纪|多少岁|几岁",
+    ("age", re.compile(r"\b(?:maximum|max|minimum|upper|lower) age\b|\bage (?:limit|cap|requirement|restriction)s?\b"
+                       r"|多大年纪|多少岁|几岁|年龄", re.I)),
+    ("duration", re.compile(r"\bhow (?:long|old|many (?:years|months|weeks|days))\b|多久|多长时间|多少年|几年",
                             re.I)),
     ("amount", re.compile(r"\bhow much\b|\bwhat (?:is the )?(?:amount|budget|salary|stipend)\b|多少钱|多少资金|多少经费"
                           r"|经费有多少|资金有多少", re.I)),
@@ -108,9 +110,15 @@ _KINDS = [
                         r"|什么时候|何时|哪一?年|哪一?天|几月|几号|哪个月|日期", re.I)),
     ("name", re.compile(r"^\W*(?:and\s+|so\s+)?who(?:m|'s| is| are| was| were| leads?| runs?| heads?| co-?leads?| founded| "
                         r"set up| manages?)?\b|\bwho (?:is|are|was|were|leads?|runs?|heads?|founded|directs?)\b|谁|哪位", re.I)),
-    ("contact", re.compile(r"\b(?:website|web ?site|web page|url|homepage|e-?mail|contact details|contact address)\b"
+    # "email" asks for an address ("the lab's email?", "email address"), not what goes in one ("What should I
+    # email to…", "the application email", "email subject line").
+    ("contact", re.compile(r"\b(?:website|web ?site|web page|url|homepage|contact details|contact address)\b"
+                           r"|\be-?mail\s+(?:address|addresses|id)\b|(?:\b(?:the|his|her|their|its|your|our|whose)|['’]s)"
+                           r"\s+e-?mail\s*(?:[?,.]|$|\b(?:and|of|for|at)\b)|\bhow (?:do|can|should|could) (?:i|we) (?:e-?mail|contact|reach)\b"
                            r"|\bwhere (?:should|do|can|to) (?:i|we|you)? ?(?:send|submit|apply)\b|发送到哪|发到哪|寄到哪"
-                           r"|网站|网址|主页|邮箱|电子邮件|联系方式", re.I)),
+                           r"|网站|网址|主页|邮箱|电子邮件|联系方式|(?:怎么|如何|怎样)(?:通过\w{1,4})?联系", re.I)),
+    ("room", re.compile(r"\b(?:which|what|in which) (?:building|room|floor|office(?! hours))\b|\broom number\b|哪栋|哪座楼|哪个楼|几楼|几层"
+                        r"|哪个房间|房间号", re.I)),
     ("city", re.compile(r"\b(?:which|what|in which) (?:city|town)\b|哪个城市|哪座城市|什么城市|哪个市", re.I)),
     ("place", re.compile(r"^\W*(?:and\s+)?where\b(?!.*\bcomes? from\b)|\bwhere (?:is|are|was|were|can|should|would)\b"
                          r"|\b(?:in which|which|what) (?:country|province|place|region)\b"
@@ -124,8 +132,13 @@ _CONFIRM = re.compile(r"^\W*(?:is|are|does|do|did|was|were|has|have|can|will|is 
 def answer_kind(question: str) -> str | None:
     """The kind of answer the question word that comes first asks for: "Who do I write to when I
     apply?" asks for a name; the "when" of its clause asks nothing."""
-    found = [(m.start(), i, kind) for i, (kind, pattern) in enumerate(_KINDS) if (m := pattern.search(question))]
+    found = [(m.start(), i, kind) for i, (kind, pattern) in enumerate(_KINDS) if (m := pattern.search(question))
+             and not (m.group().lower() == "when" and _CLAUSE_WHEN.search(question[:m.end()]))]
     return min(found)[2] if found else None
+
+
+# A "when" after another question word is a clause's: "What should I send when applying?" asks no time.
+_CLAUSE_WHEN = re.compile(r"\b(?:what|which|who|whom|whose|how|where|why)\b.*\bwhen$", re.I | re.S)
 
 
 # --- what a sentence carries --------------------------------------------------------------------
@@ -150,6 +163,7 @@ def _spans(en: str, zh: str) -> re.Pattern:
 # An age or a span of days to years; with hours and minutes, any duration.
 _SPAN = _spans("years?|yrs?|months?|weeks?|days?", "年|个月|周|天|岁")
 _DURATION = _spans("years?|yrs?|months?|weeks?|days?|hours?|minutes?|mins?", "年|个月|周|天|岁|小时|分钟")
+_AGE = re.compile(r"\bage[sd]?\b|\byears? old\b|\bborn\b|\d+\s*周?岁|年龄|出生", re.I)
 _CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+")
 # A name after a locating preposition ("in Sanya", "at the Tibetan plateau").
 _PLACE = re.compile(r"\b(?:in|at|near|based in|located in|capital of|city of|province of)\s+(?:the\s+)?"
@@ -181,6 +195,10 @@ def carries(kind: str | None, sentence: str, counted: frozenset[str] = frozenset
         return any(unit.startswith("money:") for unit in figures.measures(sentence))
     if kind == "duration":
         return bool(_DURATION.search(sentence))
+    if kind == "room":  # a building, floor or room is read from an address, not from "on the campus"
+        return formats.is_address(sentence)
+    if kind == "age":  # a person's age, not a span: "within 3 years of the PhD" sets no age limit
+        return bool(_AGE.search(sentence))
     if kind == "quantity":
         # A year or a date counts nothing, nor does an age or a span of days to years measure a size
         # ("75 years old" is not how large a grant is; "15 minutes" away is how far).
@@ -356,7 +374,23 @@ def _entities(question: str) -> tuple[Entity, ...]:
         parent = next((p.surface for p in out if p.cjk and before.endswith(p.surface)), "")
         if parent:
             out[i] = replace(e, within=parent)
+    # "Huang Gan's group at Shenzhen University", "the Denolle Quake Lab at the University of Washington":
+    # the person or group is of the institution named right after it, which names no competing subject.
+    for i, e in enumerate(out[1:], 1):
+        unit, at = out[i - 1], question.find(e.surface)
+        start = question.find(unit.surface)
+        kind = e.head or _HEADS.get(e.surface.split()[0].lower(), "")  # "University of Washington"
+        if e.cjk or unit.cjk or unit.within or kind not in _INSTITUTIONS or min(at, start) < 0:
+            continue
+        if _OF_INSTITUTION.fullmatch(question[start + len(unit.surface): at]):
+            out[i - 1] = replace(unit, within=e.surface)
     return tuple(out)
+
+
+# Between a person or group and the institution it belongs to: "'s group at", " at the", " of".
+_INSTITUTIONS = frozenset({"university", "institute", "academy", "school", "college", "centre"})
+_OF_INSTITUTION = re.compile(r"(?:\s*\x00)?(?:\s+(?:research\s+)?(?:group|lab|laboratory|team))?\s+(?:at|of|in)\s+(?:the\s+)?",
+                             re.I)
 
 
 # A unit within a named organisation: a short name ("山崎", "脑机接口") and a word for a lab or school

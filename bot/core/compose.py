@@ -38,7 +38,9 @@ SENSITIVE = {
                       r"|income|薪|工资|待遇|报酬|收入", re.I),
     "visa": re.compile(r"\bvisas?\b|work permit|residence permit|immigra|签证|工作许可|居留", re.I),
     "deadline": re.compile(r"deadline|due date|closing date|last day to apply|截止|最晚", re.I),
-    "housing": re.compile(r"housing|accommodation|apartment|relocat|dormitor|住房|宿舍|公寓|安家", re.I),
+    # (relocation as a cost or support: "relocating to Seattle straight away" is about when one moves)
+    "housing": re.compile(r"housing|accommodation|apartment|relocation|(?:help|support|assist|pay|cover)\w*\s+(?:\w+\s+){0,2}"
+                          r"relocat|dormitor|住房|宿舍|公寓|安家", re.I),
     "benefits": re.compile(r"benefit|insurance|pension|vacation|leave days|福利|保险|假期", re.I),
     "stock": re.compile(r"\bstocks?\b|\bshares\b|share price|股票|股价", re.I),
 }
@@ -84,6 +86,17 @@ def topics_of(text: str) -> list[str]:
 def speaks_to(topic: str, sentence: str) -> bool:
     """The sentence speaks to the topic: its words, or for pay a sum of money ("35000/per month")."""
     return bool(SENSITIVE[topic].search(sentence) or (topic == "pay" and formats.MONEY.search(sentence)))
+
+
+_VALUE_CHARS = 80  # a sentence this short under a heading is that heading's value
+_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.M)
+
+
+def _heading_above(passage: str, sentence: str) -> str:
+    """The heading right above `sentence` in its passage ("" when none is)."""
+    at = passage.find(sentence[:40])
+    headings = list(_HEADING.finditer(passage, 0, at)) if at > 0 else []
+    return headings[-1].group(1) if headings else ""
 
 
 def _is_enumeration(sentence: str) -> bool:
@@ -146,6 +159,9 @@ def candidates(question: str, *, retrieval: Retrieval, sentences: list[Sentence]
         language = decision.language_pair(retrieval.language, s.text)
         formats = decision.formats_of(s.text)
         in_sentence, covered, unreadable, missing = decision.names(asked, own, around, hit.chunk.path, name_documents)
+        # A short value under its heading is labelled by it ("Application Deadline" / "Oct. 1st, 2020.").
+        heading = _heading_above(hit.chunk.text, s.text)
+        labelled = f"{heading}: {s.text}" if heading and len(s.text) <= _VALUE_CHARS else s.text
         rows.append({
             "similarity": similarity, "predicate": float(asked_near[i]), "focus": float(focus_near[i]),
             "below_best": similarity - float(near.max()),
@@ -159,12 +175,13 @@ def candidates(question: str, *, retrieval: Retrieval, sentences: list[Sentence]
             "no_names": float(not asked),
             "carries": float(answerability.carries(ask.kind, s.text, ask.counted, tuple(e.surface for e in asked))),
             "open_kind": float(ask.kind is None),
-            "topic_asked": float(bool(topics)), "on_topic": float(any(speaks_to(t, s.text) for t in topics)),
+            "topic_asked": float(bool(topics)),
+            "on_topic": float(any(speaks_to(t, s.text) or speaks_to(t, heading) for t in topics)),
             "same_language": language[0], "cross_language": language[1],
             "cross_similarity": language[1] * similarity,
             "cross_predicate": language[1] * float(asked_near[i]),
             "has_contact": formats[0], "has_phone": formats[1], "has_date": formats[2], "has_money": formats[3],
-            "has_digit": formats[4], "label_asked": decision.label_asked(s.text, q_tokens), "length": decision.length(s.text),
+            "has_digit": formats[4], "label_asked": decision.label_asked(labelled, q_tokens), "length": decision.length(s.text),
             "enumeration_for_list": float(wants_list and _is_enumeration(s.text)),
             "handoff": float(hit.chunk.handoff), "leans_on_context": float(answerability.leans_on_context(s.text)),
             "first_of_passage": float(s.position == 0),

@@ -14,12 +14,13 @@ from bot.core import nlp
 
 _AREA = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(mu|hectares?|acres?|square met(?:er|re)s?|km2|km²|亩|公顷|平方米)", re.I)
 _AREA_UNIT = {"hectare": "ha", "hectares": "ha", "公顷": "ha", "acre": "acre", "acres": "acre", "亩": "mu"}
-_SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "千": 1e3, "万": 1e4, "亿": 1e8}
-_MONEY = re.compile(r"(?P<pre>rmb|cny|usd|eur|\$|€|£|¥)?\s*(?P<n>\d[\d,]*(?:\.\d+)?)\s*(?P<scale>thousand|million|billion|"
-                    r"千|万|亿)?\s*(?P<post>rmb|cny|usd|eur|yuan|dollars?|euros?|元人民币|元|美元|欧元)?", re.I)
+_SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "k": 1e3, "m": 1e6, "千": 1e3, "万": 1e4, "亿": 1e8}
+_MONEY = re.compile(r"(?P<pre>rmb|cny|usd|eur|gbp|aud|cad|sgd|\$|€|£|¥)?\s*(?P<n>\d[\d,]*(?:\.\d+)?)\s*"
+                    r"(?P<scale>thousand|million|billion|k(?![a-z])|m(?![a-z])|千|万|亿)?\s*"  # "330K RMB", "$36k"
+                    r"(?P<post>rmb|cny|usd|eur|gbp|aud|cad|sgd|yuan|dollars?|euros?|元人民币|元|美元|欧元)?", re.I)
 _CURRENCY = {"$": "usd", "dollar": "usd", "dollars": "usd", "美元": "usd", "usd": "usd", "rmb": "cny", "cny": "cny",
              "yuan": "cny", "元": "cny", "元人民币": "cny", "¥": "cny", "eur": "eur", "€": "eur", "euro": "eur",
-             "euros": "eur", "欧元": "eur", "£": "gbp"}
+             "euros": "eur", "欧元": "eur", "£": "gbp", "gbp": "gbp", "aud": "aud", "cad": "cad", "sgd": "sgd"}
 # "3,000 people", "11 experts", "约10000名员工": a count and what it counts.
 _COUNT = re.compile(r"(\d[\d,]*)\s*(?:[+]|more|多)?\s*(?:名|位|个)?\s*(?:[a-z-]+\s+){0,2}?([a-z]{3,}|员工|人|学生|专家|研究生|毕业生)",
                     re.I)
