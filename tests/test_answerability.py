@@ -260,6 +260,12 @@ def test_an_age_or_a_room_is_carried_only_by_one():
     assert answerability.carries("room", "Room 107, Pengkang Building") and answerability.carries("room", "工学院北楼907室")
 
 
+def test_a_lists_numbering_and_a_phone_number_count_nothing():
+    assert not answerability.carries("quantity", "- 电话：0931-4967095\n- 申请材料：1. 研究陈述；2. 个人简历；3. 成绩单")
+    assert answerability.carries("quantity", "- 岗位: 博士后; 人数: 1-2") and answerability.carries("quantity", "招收博士后2名")
+    assert formats.facts("联系电话：0755-88018888")["phone"] == ["0755-88018888"]
+
+
 def test_a_sum_in_thousands_is_money():
     assert figures.measures("330K to 400K RMB, including base salary") == {"money:cny": 400000.0}
     assert figures.measures("a stipend of AUD 36k per year") == {"money:aud": 36000.0}

@@ -163,6 +163,17 @@ def _spans(en: str, zh: str) -> re.Pattern:
 # An age or a span of days to years; with hours and minutes, any duration.
 _SPAN = _spans("years?|yrs?|months?|weeks?|days?", "年|个月|周|天|岁")
 _DURATION = _spans("years?|yrs?|months?|weeks?|days?|hours?|minutes?|mins?", "年|个月|周|天|岁|小时|分钟")
+# A list's numbering counts nothing: "申请材料：1. 研究陈述；2. 个人简历".
+_NUMBERING = re.compile(r"(?:^|(?<=[\s；;：:(（,，]))\(?\d{1,2}\s*[.、)）](?!\d)")
+
+
+def _without_numbering(sentence: str) -> str:
+    """The sentence without what holds digits but counts nothing: a list's numbering, phone numbers,
+    addresses of mail and of the web."""
+    sentence = nlp.CONTACT.sub(" ", _NUMBERING.sub(" ", sentence))
+    return formats.PHONE.sub(lambda m: " " if sum(c.isdigit() for c in m.group()) >= 7 else m.group(), sentence)
+
+
 _AGE = re.compile(r"\bage[sd]?\b|\byears? old\b|\bborn\b|\d+\s*周?岁|年龄|出生", re.I)
 _CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+")
 # A name after a locating preposition ("in Sanya", "at the Tibetan plateau").
@@ -202,7 +213,7 @@ def carries(kind: str | None, sentence: str, counted: frozenset[str] = frozenset
     if kind == "quantity":
         # A year or a date counts nothing, nor does an age or a span of days to years measure a size
         # ("75 years old" is not how large a grant is; "15 minutes" away is how far).
-        plain = _SPAN.sub(" ", _DATES.sub(" ", sentence))
+        plain = _SPAN.sub(" ", _DATES.sub(" ", _without_numbering(sentence)))
         if counted:  # nor, for "how many <things>", a sum of money or an area
             plain = figures.without_measures(plain)
         if _HAS_COUNT.search(plain):
