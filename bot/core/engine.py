@@ -366,10 +366,11 @@ def _name_forms(query: str) -> tuple:
     say it in part (each word of a name of several)."""
     out = []
     for e in answerability.entities(query):
-        whole = [e.tokens, *(frozenset({f}) for f in e.run_together)]
         if e.cjk:
             whole = [frozenset(t for t in nlp.tokens(next(iter(e.tokens))) if len(t) == 2)]
             whole += [frozenset(nlp.tokens(e.latin)), *(frozenset({f}) for f in e.run_together)] if e.latin else []
+        else:
+            whole = [e.tokens, *(frozenset({f}) for f in e.run_together)]
         parts = [frozenset({t}) for t in e.tokens] if len(e.tokens) > 1 and not e.cjk else []
         out.append((tuple(f for f in whole if f), tuple(parts)))
     return tuple(out)

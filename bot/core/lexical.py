@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.core.types import document_of
+
 _log = logging.getLogger(__name__)
 
 K1, B, EPSILON = 1.5, 0.75, 0.25
@@ -126,7 +128,7 @@ class LexicalIndex:
 
     def documents_holding(self, tokens: Iterable[str]) -> set[str]:
         """The documents with a chunk that holds every one of `tokens`."""
-        return {cid.rpartition(":")[0] for cid in self.holding_all(tokens)}
+        return {document_of(cid) for cid in self.holding_all(tokens)}
 
     def chunks_of(self, document: str) -> list[str]:
         return self._by_document.get(document, [])
@@ -135,7 +137,7 @@ class LexicalIndex:
     def _by_document(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for cid in self.ids:
-            out.setdefault(cid.rpartition(":")[0], []).append(cid)
+            out.setdefault(document_of(cid), []).append(cid)
         return out
 
     def holding_all(self, tokens: Iterable[str]) -> set[str]:

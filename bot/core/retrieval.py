@@ -17,7 +17,7 @@ from bot.config import RetrievalSettings
 from bot.core import nlp
 from bot.core.embeddings import Embedder
 from bot.core.store import Store
-from bot.core.types import Chunk
+from bot.core.types import Chunk, document_of
 
 
 _SENTENCE_HITS = 6  # passages of the nearest sentences that always join the top-k
@@ -158,7 +158,7 @@ class Retriever:
         when fusion left it out: on a lab's short pages the row that answers ("Postdoc: 1-2") is
         seldom near the whole question, whose names and generic words many pages share, yet it is
         the nearest of its own page's passages."""
-        pages = self._subject_pages(names, {cid.rpartition(":")[0] for cid in ranked})
+        pages = self._subject_pages(names, {document_of(cid) for cid in ranked})
         ids = [cid for page in sorted(pages) for cid in self.lexical.chunks_of(page)[:_PAGE_PASSAGES]]
         if not ids:
             return []
@@ -170,7 +170,7 @@ class Retriever:
             sim = float(v @ qvec)
             near = max(sim, float(v @ predicate) if predicate is not None else sim)
             near -= self.floor(language, nlp.language(chunks[cid].text))
-            page = cid.rpartition(":")[0]
+            page = document_of(cid)
             if near > best.get(page, (-9.0, "", 0.0))[0]:
                 best[page] = (near, cid, sim)
         order = sorted(best.values(), reverse=True)
