@@ -171,7 +171,8 @@ def _without_numbering(sentence: str) -> str:
     """The sentence without what holds digits but counts nothing: a list's numbering, phone numbers,
     addresses of mail and of the web."""
     sentence = nlp.CONTACT.sub(" ", _NUMBERING.sub(" ", sentence))
-    return formats.PHONE.sub(lambda m: " " if sum(c.isdigit() for c in m.group()) >= 7 else m.group(), sentence)
+    return formats.PHONE.sub(lambda m: " " if sum(c.isdigit() for c in m.group()) >= formats.PHONE_DIGITS else m.group(),
+                             sentence)
 
 
 _AGE = re.compile(r"\bage[sd]?\b|\byears? old\b|\bborn\b|\d+\s*周?岁|年龄|出生", re.I)
@@ -282,6 +283,35 @@ class Entity:
         words = spelled.split()
         forms = {_squash(spelled)} | ({_squash(" ".join(reversed(words)))} if len(words) == 2 and not self.head else set())
         return tuple(sorted(f for f in forms if len(f) >= 6))
+
+    @functools.cached_property
+    def forms(self) -> tuple[frozenset[str], ...]:
+        """The word sets (as `nlp.tokens` reads them) any of which says the whole name on a page: all
+        its words, its letters run together; a Chinese name by its characters' pairs, and a Chinese
+        person's also by their Latin spelling."""
+        if self.cjk:
+            forms = [frozenset(t for t in nlp.tokens(next(iter(self.tokens))) if len(t) == 2)]
+            if self.latin:
+                forms += [frozenset(nlp.tokens(self.latin)), *(frozenset(nlp.tokens(f)) for f in self.run_together)]
+        else:
+            forms = [self.tokens, *(frozenset(nlp.tokens(f)) for f in self.run_together)]
+        return tuple(f for f in forms if f)
+
+    @property
+    def parts(self) -> tuple[frozenset[str], ...]:
+        """Each word of a Latin name of several, which says it in part ("Dr. Shu" for "Lele Shu")."""
+        return tuple(frozenset({t}) for t in self.tokens) if len(self.tokens) > 1 and not self.cjk else ()
+
+
+def belonging_to(entity: Entity, names: list[Entity]) -> list[Entity]:
+    """The names that are units or groups of `entity`: "TAIR" of 伦敦国王学院 in "伦敦国王学院 TAIR 实验室",
+    "ACMRSG" of Lei Zhu in "Lei Zhu's ACMRSG group"."""
+    return [e for e in names if entity.surface in (e.owner, e.within)]
+
+
+def linked(entity: Entity, names: list[Entity]) -> list[Entity]:
+    """The names a page may say instead of `entity`: its units and groups, and its owner."""
+    return belonging_to(entity, names) + [e for e in names if e.surface == entity.owner]
 
 
 # Kinds of organisation, by the word that ends their names: "Zhejiang Lab" is not "Zhejiang University".

@@ -159,7 +159,8 @@ def candidates(question: str, *, retrieval: Retrieval, sentences: list[Sentence]
         language = decision.language_pair(retrieval.language, s.text)
         formats = decision.formats_of(s.text)
         in_sentence, covered, unreadable, missing = decision.names(asked, own, around, hit.chunk.path, name_documents)
-        # A short value under its heading is labelled by it ("Application Deadline" / "Oct. 1st, 2020.").
+        # The heading above a sentence may speak to the asked topic, and a short value under it is
+        # labelled by it ("Application Deadline" / "Oct. 1st, 2020.").
         heading = _heading_above(hit.chunk.text, s.text)
         labelled = f"{heading}: {s.text}" if heading and len(s.text) <= _VALUE_CHARS else s.text
         rows.append({
@@ -237,14 +238,12 @@ def about_someone_else(asked: list[answerability.Entity], hits: tuple[Hit, ...],
         # though it never spells the other ("U-Tokyo" in "Yamazaki Lab at U-Tokyo" is no such name).
         # A page about a unit ("东京大学山崎研究室") is about its university; one about the university
         # alone is not about the unit.
-        linked = [e for e in asked if entity.surface in (e.owner, e.within) or e.surface == entity.owner]
-        spared = {path for path in documents if any(about(e, path) for e in linked)}
+        spared = {path for path in documents if any(about(e, path) for e in answerability.linked(entity, asked))}
         found = (name_documents or {}).get(entity, set())  # pages in the other script found to be about it
         said = {path for path, doc in documents.items() if doc.mentions(entity)} | set(found)
         holders: set[str] = set()  # the documents of the whole index that say it (a name of several words)
         if lexical is not None and len(entity.tokens) > 1 and not entity.cjk:
-            chunks = lexical.holding_all(entity.tokens).union(*(lexical.holding_all(nlp.tokens(f)) for f in entity.run_together))
-            holders = {document_of(cid) for cid in chunks}
+            holders = set().union(*(lexical.documents_holding(form) for form in entity.forms))
             said |= {keys[k] for k in holders if k in keys}  # in a passage of a found page that was not returned
         for path, doc in documents.items():
             if path in spared:

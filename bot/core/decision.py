@@ -157,16 +157,17 @@ def names(asked: list[answerability.Entity], own: answerability.Context, around:
         return 0.0, 1.0, 0.0, 0.0
     in_sentence = covered = 0
     unreadable = missing = False
-    said_here = {e.surface for e in asked if own.mentions(e) or (around is not None and around.mentions(e))}
+    in_own = {e.surface: own.mentions(e) for e in asked}
+    in_around = {e.surface: around.mentions(e) if around is not None else False for e in asked}
     for entity in asked:
-        if own.mentions(entity):
+        if in_own[entity.surface]:
             in_sentence += 1
             covered += 1
             continue
-        said = around.mentions(entity) if around is not None else False
+        said = in_around[entity.surface]
         # A passage about a unit or a person's group is about what it belongs to: "TAIR" for
         # 伦敦国王学院 in "伦敦国王学院 TAIR 实验室", "ACMRSG" for Lei Zhu in "Lei Zhu's ACMRSG group".
-        if not said and any(e.surface in said_here and entity.surface in (e.within, e.owner) for e in asked):
+        if not said and any(in_own[e.surface] or in_around[e.surface] for e in answerability.belonging_to(entity, asked)):
             said = True
         if said is None:
             if path in name_documents.get(entity, ()):

@@ -218,7 +218,8 @@ class Engine:
         extra = {k: v for k, v in extra.items() if v and v != query}
         vectors = dict(zip(["query", *extra], self.embed_queries([query, *extra.values()])))
         search = functools.partial(self.retriever.search, query, language=language, vector=vectors["query"],
-                                   predicate=vectors.get("predicate"), names=_name_forms(query))
+                                   predicate=vectors.get("predicate"),
+                                   names=tuple((e.forms, e.parts) for e in answerability.entities(query)))
         try:
             retrieval = search()
         except Exception as e:
@@ -248,14 +249,13 @@ class Engine:
         chunk_vectors = self.store.vectors([h.chunk.id for h in retrieval.hits])
         name_vectors = self.embed_queries([name.surface for name in names])
         out = {}
-        said = [answerability.Context(h.chunk.title, h.chunk.subject, h.chunk.text) for h in retrieval.hits
-                if any(n.cjk for n in names)]
+        said = ([answerability.Context(h.chunk.title, h.chunk.subject, h.chunk.text) for h in retrieval.hits]
+                if any(n.cjk for n in names) else [])
         for name, name_vector in zip(names, name_vectors):
             # A Chinese name that a page writes (or the name linked to it: "伦敦国王学院 TAIR 实验室") is
             # read there, not guessed from closeness. (A Latin name still is: a Chinese page of the
             # group whose English card spells "Kai Ye" writes 叶凯.)
-            linked = [n for n in names if n is name or name.surface in (n.owner, n.within) or n.surface == name.owner]
-            if name.cjk and any(context.mentions(n) for n in linked for context in said):
+            if name.cjk and any(context.mentions(n) for n in [name, *answerability.linked(name, names)] for context in said):
                 continue
             own = "zh" if name.cjk else "en"
             best: dict[str, tuple[float, str]] = {}
@@ -359,18 +359,3 @@ class Engine:
             text = text.replace(secret, "[secret]")
         return text[:300]
 
-
-def _name_forms(query: str) -> tuple:
-    """For each name the question uses, the word sets that say it whole (all its words, its letters
-    run together; a Chinese name by its characters' pairs, or by its Latin spelling) and those that
-    say it in part (each word of a name of several)."""
-    out = []
-    for e in answerability.entities(query):
-        if e.cjk:
-            whole = [frozenset(t for t in nlp.tokens(next(iter(e.tokens))) if len(t) == 2)]
-            whole += [frozenset(nlp.tokens(e.latin)), *(frozenset({f}) for f in e.run_together)] if e.latin else []
-        else:
-            whole = [e.tokens, *(frozenset({f}) for f in e.run_together)]
-        parts = [frozenset({t}) for t in e.tokens] if len(e.tokens) > 1 and not e.cjk else []
-        out.append((tuple(f for f in whole if f), tuple(parts)))
-    return tuple(out)

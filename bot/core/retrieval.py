@@ -70,7 +70,8 @@ class Retriever:
         """Top-k passages for `query` (k defaults to the configured top_k); `vector`: its embedding,
         when the caller has it already; `predicate`: the embedding of what is asked without the
         names in it ("Who is the director of it?"), which finds the sentence that says it; `names`:
-        for each name the question uses, the word sets that say it whole and in part (`_subject_pages`)."""
+        for each name the question uses, the word sets that say it whole and in part (`Entity.forms`,
+        `Entity.parts`)."""
         s = self.settings
         qvec = self.embedder.embed_queries([query])[0] if vector is None else vector
         dense = self.store.query(qvec, s.candidates)
@@ -130,8 +131,8 @@ class Retriever:
         for cid in sentence_ids[:_SENTENCE_HITS] + word_matches:
             if cid not in ranked and cid in similarity:
                 ranked.append(cid)
-        for cid, chunk, sim in self._subject_passages(names, ranked, qvec, predicate, language):
-            chunks[cid], similarity[cid], floor[cid] = chunk, sim, self.floor(language, nlp.language(chunk.text))
+        for cid, chunk, sim, chunk_floor in self._subject_passages(names, ranked, qvec, predicate, language):
+            chunks[cid], similarity[cid], floor[cid] = chunk, sim, chunk_floor
             fused.setdefault(cid, 0.0)
             ranked.append(cid)
         hits = tuple(Hit(chunks[cid], fused[cid], similarity[cid], floor[cid]) for cid in ranked)
@@ -153,7 +154,7 @@ class Retriever:
         return out
 
     def _subject_passages(self, names: tuple, ranked: list[str], qvec: np.ndarray, predicate: np.ndarray | None,
-                          language: str) -> list[tuple[str, Chunk, float]]:
+                          language: str) -> list[tuple[str, Chunk, float, float]]:
         """The passage of each page about a name the question uses that is nearest to what is asked,
         when fusion left it out: on a lab's short pages the row that answers ("Postdoc: 1-2") is
         seldom near the whole question, whose names and generic words many pages share, yet it is
@@ -163,18 +164,18 @@ class Retriever:
         if not ids:
             return []
         chunks, vectors = self.store.chunks(ids), self.store.vectors(ids)
-        best: dict[str, tuple[float, str, float]] = {}  # page -> (nearness above the floor, chunk, cosine)
+        best: dict[str, tuple[float, str, float, float]] = {}  # page -> (nearness above the floor, chunk, cosine, floor)
         for cid, v in vectors.items():
             if cid not in chunks:
                 continue
             sim = float(v @ qvec)
-            near = max(sim, float(v @ predicate) if predicate is not None else sim)
-            near -= self.floor(language, nlp.language(chunks[cid].text))
+            chunk_floor = self.floor(language, nlp.language(chunks[cid].text))
+            near = max(sim, float(v @ predicate) if predicate is not None else sim) - chunk_floor
             page = document_of(cid)
-            if near > best.get(page, (-9.0, "", 0.0))[0]:
-                best[page] = (near, cid, sim)
+            if near > best.get(page, (-9.0, "", 0.0, 0.0))[0]:
+                best[page] = (near, cid, sim, chunk_floor)
         order = sorted(best.values(), reverse=True)
-        return [(cid, chunks[cid], sim) for _, cid, sim in order if cid not in ranked][:_SUBJECT_PASSAGES]
+        return [(cid, chunks[cid], sim, f) for _, cid, sim, f in order if cid not in ranked][:_SUBJECT_PASSAGES]
 
     def floor(self, question_language: str, passage_language: str) -> float:
         table = self.min_similarity
