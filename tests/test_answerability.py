@@ -473,7 +473,8 @@ def test_a_chinese_person_is_named_before_a_title_or_their_team():
     also found by the Latin spelling their English pages and addresses use; "机器学习团队" names no one."""
     qi = answerability.entities("祁晓岚团队招聘博士后需要什么材料？")
     assert [(e.surface, set(e.tokens), e.latin) for e in qi] == [("祁晓岚团队", {"祁晓岚"}, "qi xiaolan")]
-    assert [e.surface for e in answerability.entities("南湖大学葛云舟老师的课题组招研究生吗？")] == ["南湖大学", "葛云舟老师"]
+    nanhu = answerability.entities("南湖大学葛云舟老师的课题组招研究生吗？")
+    assert [(e.surface, e.within) for e in nanhu] == [("南湖大学", ""), ("葛云舟老师", "南湖大学")]  # he is of it
     assert answerability.entities("机器学习团队在哪里？") == []
     assert answerability.entities("张三丰院士在哪个研究院？")[0].surface == "张三丰院士"  # not an institute "张三丰院"
     # "If" opening an English question is no name either ("If I join <name>'s group…").
@@ -486,6 +487,10 @@ def test_a_chinese_person_is_named_before_a_title_or_their_team():
              "ge/join.md": "葛云舟课题组招收博士后一名。"}
     found = tuple(Hit(Chunk(id=f"{p}:0", text=t, path=p, title=p), 0.1, 0.9) for p, t in pages.items())
     assert about_someone_else(qi, found, ()) == {"ge/join.md"}
+    # A person is read on an English page by their spelling: another group's English advert is not about her.
+    other = Hit(Chunk(id="ge/en.md:0", text="Yunzhou Ge's lab seeks a postdoc in glaciology.", path="ge/en.md",
+                      title="Openings"), 0.1, 0.9)
+    assert about_someone_else(qi, (*found, other), ()) == {"ge/join.md", "ge/en.md"}
 
 
 def test_names_are_read_without_accents_and_in_simplified_characters():
@@ -527,3 +532,27 @@ def test_an_age_or_a_span_of_time_is_no_size():
     assert answerability.carries("quantity", "The campus is 15 minutes from the city centre.")
     assert answerability.carries("duration", "It offers a two-year appointment.")
     assert not answerability.carries("duration", "It was founded in 2017.")
+
+
+def test_an_exam_or_an_index_is_no_competing_subject():
+    """"TOEFL scores are still necessary", "SCI publications": all-caps words that are no one's pages do not
+    make a sentence about another group; a name that is whose pages were found does."""
+    asked = answerability.entities("Mira Holt 课题组的博士申请需要托福成绩吗？")
+    found = {"mira", "holt", "lab", "kelp", "institute"}  # the found pages' profiles
+    assert not answerability.names_other_subject("We do not take GREs anymore, but TOEFL scores are still necessary.",
+                                                 asked, subjects=found)
+    assert not answerability.names_other_subject("A PhD with several first-author SCI publications.", asked, subjects=found)
+    assert answerability.names_other_subject("The Kelp Institute takes PhD students every year.", asked, subjects=found)
+
+
+def test_a_chinese_question_shares_words_with_an_english_sentence_through_their_meaning():
+    """CC-CEDICT's senses carry a Chinese word into English (托福 -> TOEFL, 年薪 -> annual salary), and an
+    English word into a Chinese sentence (visiting scholars -> 访问学者); a pair of characters that is no
+    word, or a Latin token, means nothing."""
+    assert "toefl" in nlp.gloss("托福") and {"annual", "salary"} <= nlp.gloss("年薪")
+    assert not nlp.gloss("验室") and not nlp.gloss("toefl")
+    question = set(nlp.tokens("这个课题组的博士后年薪是多少？"))
+    assert "年薪" in nlp.shared_words(question, set(nlp.tokens("We offer a $55,000/yr salary for two years.")))
+    assert not nlp.shared_words(question, set(nlp.tokens("The group studies forest ecology.")))
+    english = set(nlp.tokens("Does the lab welcome visiting scholars?"))
+    assert {"visit", "scholar"} <= nlp.shared_words(english, set(nlp.tokens("本研究室欢迎访问学者。")))

@@ -191,3 +191,21 @@ def test_the_page_about_the_asked_name_gives_its_nearest_passage(tmp_path, embed
     added = retriever._subject_passages(names, [f"{page}:0"], qvec, None, "en")
     assert [chunk.path for _, chunk, _, _ in added] == ["kb/vale/about.md"]
     assert "Postdoc" in added[0][1].text and "1-2" in added[0][1].text
+
+
+def test_a_chinese_question_finds_the_english_passage_by_its_words_in_english(tmp_path, embedder):
+    """"需要托福成绩吗？" finds the English page's "TOEFL" through the word's dictionary sense: closeness across
+    languages ranks the generic passages of every group's admissions page above it."""
+    fields = ["seismology", "hydrology", "ecology", "robotics", "optics", "genomics", "glaciology", "catalysis"]
+    pages = {f"g{i}/phd.md": f"# {field.title()} group: PhD admissions\n\nWe welcome PhD applicants in {field}. "
+             f"Applications for the PhD programme open in autumn; send a CV and a statement of purpose. PhD students "
+             f"are fully funded and join the graduate programme of the department.\n" for i, field in enumerate(fields)}
+    pages.update({f"g{i}/faq.md": f"# FAQ\n\nPhD applicants in {field} submit their university transcripts and grades with "
+                  f"the application. Applicants also need two letters of reference for the PhD application.\n"
+                  for i, field in enumerate(fields)})
+    pages["g0/language.md"] = ("# Language\n\nOur seminars are held in English and German. We do not take GREs anymore, "
+                               "but TOEFL scores are still necessary. The group meets on Mondays.\n")
+    settings = indexed_kb(tmp_path, embedder, pages)
+    retriever = Assistant.open(settings, embedder=embedder, use_llm=False).engine.retriever
+    found = retriever.search("博士申请还需要提交托福成绩吗？", k=1, language="zh")
+    assert any("TOEFL" in h.chunk.text for h in found.hits)

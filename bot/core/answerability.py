@@ -402,9 +402,10 @@ def _entities(question: str) -> tuple[Entity, ...]:
         # A person before a title or their team: "黄淦老师", "南方科技大学朱雷老师", "舒乐乐团队".
         for m in nlp.ZH_PERSON.finditer(part, start):
             name = _zh_person(part[start: m.start()])
-            if name:
-                out.append(Entity(part[m.start() - len(name): m.end()], frozenset({nlp.fold(name)}), True,
-                                  latin=nlp.pinyin(name)))
+            if name:  # right after an organisation ("南方科技大学朱雷老师"), the person is of it
+                at = m.start() - len(name)
+                out.append(Entity(part[at: m.end()], frozenset({nlp.fold(name)}), True, latin=nlp.pinyin(name),
+                                  within=parent if at == start else ""))
             start = m.end()
     # "伦敦国王学院 TAIR 实验室": a Latin name right after a Chinese one is a unit of it, as above.
     for i, e in enumerate(out):
@@ -504,7 +505,9 @@ class Context:
             if entity.latin and ({_norm_token(w) for w in entity.latin.split()} <= self.words
                                  or any(form in self.squashed for form in entity.run_together)):
                 return True  # "Ruihong Qiu" (or "ruihongqiu@…") on a page, for 邱瑞鸿
-            return all(t in self.text for t in entity.tokens) if self.cjk else None
+            if self.cjk:
+                return all(t in self.text for t in entity.tokens)
+            return False if entity.latin else None  # a person is read by their spelling, an organisation is not
         if not any(c.isascii() and c.isalpha() for c in self.text):
             return None
         if not entity.tokens <= self.words:
@@ -526,15 +529,20 @@ def leans_on_context(sentence: str) -> bool:
     return bool(_ANAPHOR.match(sentence.strip()))
 
 
-def names_other_subject(sentence: str, asked: list[Entity], also: set[str] = frozenset()) -> bool:
+def names_other_subject(sentence: str, asked: list[Entity], also: set[str] = frozenset(),
+                        subjects: set[str] | None = None) -> bool:
     """The sentence names an organisation-like subject none of the question's names (nor the
     words in `also`) covers ("The second lab is run by DAMO Academy" when the question is about
-    another lab)."""
+    another lab). With `subjects` (the words of the found documents' profiles), only a name that
+    is itself whose pages some are competes: an exam, index or technology ("TOEFL", "SCI", "GPU")
+    is no subject of a page."""
     if leans_on_context(sentence):
         return False
     asked_tokens = set(also).union(*(e.tokens for e in asked), (_initials(e.surface) for e in asked))
     for e in entities(sentence):
         if e.cjk or not names_organisation(e):
+            continue
+        if subjects is not None and not ((e.tokens - _HEADS.keys()) & subjects or _initials(e.surface) in subjects):
             continue
         if not (e.tokens & asked_tokens):
             return True

@@ -125,11 +125,15 @@ def candidates(question: str, *, retrieval: Retrieval, sentences: list[Sentence]
     named = {t for e in asked for t in nlp.tokens(e.surface)}
     q_tokens = set(nlp.tokens(question))
     weight = sum(lexical.weight(t) for t in q_tokens) or 1.0
+    # Against a sentence in the other language, only the words that have a translation can be shared.
+    weight_across = sum(lexical.weight(t) for t in q_tokens if t.isascii() or nlp.gloss(t)) or 1.0
     q_tokens -= named
     wants_list = bool(_LIST_QUESTION.search(question))
     topics = topics_of(question)
     also = {t for name, alias in aliases for e in asked if name == e.surface.lower() for t in nlp.tokens(alias)}
     best_passage = max((h.margin for h in retrieval.hits), default=0.0)
+    # Whose pages were found: only those names are competing subjects.
+    subjects = {t for h in retrieval.hits for t in nlp.tokens(f"{h.chunk.subject} {h.chunk.organisation}")}
     eligible: list[tuple[Sentence, Hit, int, float]] = []
     for s in sentences:
         rank, hit = hits.get(s.chunk_id, (0, None))
@@ -153,7 +157,7 @@ def candidates(question: str, *, retrieval: Retrieval, sentences: list[Sentence]
     for i in np.argsort(-near, kind="stable")[:decision.CANDIDATES]:
         s, hit, rank, _ = eligible[i]
         similarity = float(near[i])
-        shared = q_tokens & set(nlp.tokens(s.text))
+        shared = nlp.shared_words(q_tokens, set(nlp.tokens(s.text)))
         own = _around_sentence(s.text, aliases)
         around = _around(hit.chunk, aliases) if asked else None
         language = decision.language_pair(retrieval.language, s.text)
@@ -169,10 +173,10 @@ def candidates(question: str, *, retrieval: Retrieval, sentences: list[Sentence]
             "similarity_rank": float(rank_near[i]), "predicate_rank": float(rank_asked[i]),
             "passage_margin": hit.margin, "best_passage": best_passage, "passage_rank": 1.0 / (1 + rank),
             "relevant_passage": float(s.chunk_id in relevant),
-            "overlap": sum(lexical.weight(t) for t in shared) / weight, "overlap_any": float(bool(shared)),
+            "overlap": sum(lexical.weight(t) for t in shared) / (weight_across if language[1] else weight), "overlap_any": float(bool(shared)),
             "names_in_sentence": in_sentence, "names_covered": covered, "names_unreadable": unreadable,
             "names_missing": missing,
-            "other_subject": float(bool(asked) and answerability.names_other_subject(s.text, asked, also)),
+            "other_subject": float(bool(asked) and answerability.names_other_subject(s.text, asked, also, subjects)),
             "no_names": float(not asked),
             "carries": float(answerability.carries(ask.kind, s.text, ask.counted, tuple(e.surface for e in asked))),
             "open_kind": float(ask.kind is None),

