@@ -157,7 +157,7 @@ def candidates(question: str, *, retrieval: Retrieval, sentences: list[Sentence]
     for i in np.argsort(-near, kind="stable")[:decision.CANDIDATES]:
         s, hit, rank, _ = eligible[i]
         similarity = float(near[i])
-        shared = nlp.shared_words(q_tokens, set(nlp.tokens(s.text)))
+        shared = nlp.shared_words(q_tokens, s.text)
         own = _around_sentence(s.text, aliases)
         around = _around(hit.chunk, aliases) if asked else None
         language = decision.language_pair(retrieval.language, s.text)

@@ -143,15 +143,22 @@ def gloss(token: str) -> frozenset[str]:
     return frozenset(t for sense in senses for t in _tokens(sense) if len(t) > 1 and t not in _GLOSS_STOP)
 
 
-def shared_words(question: set[str], sentence: set[str]) -> set[str]:
+def shared_words(question: set[str], sentence: str) -> set[str]:
     """The question's tokens the sentence says, in its own words or, across Chinese and English, in
     the other language's (a Chinese word whose gloss the English sentence holds, or an English
     word some Chinese word of the sentence means)."""
-    shared = question & sentence
-    if any(not t.isascii() for t in question | sentence):
-        meant = frozenset().union(*(gloss(t) for t in sentence))
-        shared |= {t for t in question - shared if t in meant or gloss(t) & sentence}
+    words, meant = _words_and_meanings(sentence)
+    shared = question & words
+    if meant or any(not t.isascii() for t in question - shared):
+        shared |= {t for t in question - shared if t in meant or gloss(t) & words}
     return shared
+
+
+@functools.lru_cache(maxsize=65536)  # a sentence is a candidate for question after question
+def _words_and_meanings(sentence: str) -> tuple[frozenset[str], frozenset[str]]:
+    """A sentence's tokens, and the English words its Chinese words mean."""
+    words = frozenset(_tokens(sentence))
+    return words, frozenset().union(*(gloss(t) for t in words if not t.isascii()))
 
 
 # A sentence ends at . ! ? followed by space and a capital/digit/quote, or at CJK end marks.
