@@ -195,7 +195,8 @@ def test_the_page_about_the_asked_name_gives_its_nearest_passage(tmp_path, embed
 
 def test_a_chinese_question_finds_the_english_passage_by_its_words_in_english(tmp_path, embedder):
     """"需要托福成绩吗？" finds the English page's "TOEFL" through the word's dictionary sense: closeness across
-    languages ranks the generic passages of every group's admissions page above it."""
+    languages ranks the generic passages of every group's admissions page above it. The sentence then shares
+    the question's words (托福 = TOEFL), and "TOEFL", whose pages none are, makes it about no other group."""
     fields = ["seismology", "hydrology", "ecology", "robotics", "optics", "genomics", "glaciology", "catalysis"]
     pages = {f"g{i}/phd.md": f"# {field.title()} group: PhD admissions\n\nWe welcome PhD applicants in {field}. "
              f"Applications for the PhD programme open in autumn; send a CV and a statement of purpose. PhD students "
@@ -203,9 +204,16 @@ def test_a_chinese_question_finds_the_english_passage_by_its_words_in_english(tm
     pages.update({f"g{i}/faq.md": f"# FAQ\n\nPhD applicants in {field} submit their university transcripts and grades with "
                   f"the application. Applicants also need two letters of reference for the PhD application.\n"
                   for i, field in enumerate(fields)})
-    pages["g0/language.md"] = ("# Language\n\nOur seminars are held in English and German. We do not take GREs anymore, "
-                               "but TOEFL scores are still necessary. The group meets on Mondays.\n")
+    pages["g0/language.md"] = ("# Language\n\nSeminars of the Holt group are held in English and German. We do not take "
+                               "GREs anymore, but TOEFL scores are still necessary. The group meets on Mondays.\n")
     settings = indexed_kb(tmp_path, embedder, pages)
-    retriever = Assistant.open(settings, embedder=embedder, use_llm=False).engine.retriever
-    found = retriever.search("博士申请还需要提交托福成绩吗？", k=1, language="zh")
+    assistant = Assistant.open(settings, embedder=embedder, use_llm=False)
+    found = assistant.engine.retriever.search("博士申请还需要提交托福成绩吗？", k=1, language="zh")
     assert any("TOEFL" in h.chunk.text for h in found.hits)
+    from bot.core import decision
+    from bot.core.compose import candidates
+    question = "Holt 课题组的博士申请还需要提交托福成绩吗？"
+    inputs = assistant.engine.evidence("toefl", question, question, "zh")
+    weighed = candidates(**{k: v for k, v in inputs.items() if k != "language"}, scored=False)
+    toefl = dict(zip(decision.FEATURES, next(e for e in weighed if "TOEFL" in e.sentence.text).features))
+    assert toefl["cross_language"] == 1.0 and toefl["overlap"] > 0 and toefl["other_subject"] == 0.0

@@ -171,8 +171,7 @@ def _without_numbering(sentence: str) -> str:
     """The sentence without what holds digits but counts nothing: a list's numbering, phone numbers,
     addresses of mail and of the web."""
     sentence = nlp.CONTACT.sub(" ", _NUMBERING.sub(" ", sentence))
-    return formats.PHONE.sub(lambda m: " " if sum(c.isdigit() for c in m.group()) >= formats.PHONE_DIGITS else m.group(),
-                             sentence)
+    return formats.PHONE.sub(lambda m: " " if formats.has_phone_digits(m.group()) else m.group(), sentence)
 
 
 _AGE = re.compile(r"\bage[sd]?\b|\byears? old\b|\bborn\b|\d+\s*周?岁|年龄|出生", re.I)
@@ -529,20 +528,18 @@ def leans_on_context(sentence: str) -> bool:
     return bool(_ANAPHOR.match(sentence.strip()))
 
 
-def names_other_subject(sentence: str, asked: list[Entity], also: set[str] = frozenset(),
-                        subjects: set[str] | None = None) -> bool:
+def names_other_subject(sentence: str, asked: list[Entity], also: set[str], subjects: set[str]) -> bool:
     """The sentence names an organisation-like subject none of the question's names (nor the
     words in `also`) covers ("The second lab is run by DAMO Academy" when the question is about
-    another lab). With `subjects` (the words of the found documents' profiles), only a name that
-    is itself whose pages some are competes: an exam, index or technology ("TOEFL", "SCI", "GPU")
-    is no subject of a page."""
+    another lab). Only a name that is whose pages some found ones are (`subjects`: the words of
+    their profiles) competes: an exam, index or technology ("TOEFL", "SCI", "GPU") is no one's page."""
     if leans_on_context(sentence):
         return False
     asked_tokens = set(also).union(*(e.tokens for e in asked), (_initials(e.surface) for e in asked))
     for e in entities(sentence):
         if e.cjk or not names_organisation(e):
             continue
-        if subjects is not None and not ((e.tokens - _HEADS.keys()) & subjects or _initials(e.surface) in subjects):
+        if not (e.tokens & subjects or _initials(e.surface) in subjects):
             continue
         if not (e.tokens & asked_tokens):
             return True

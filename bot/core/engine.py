@@ -358,4 +358,3 @@ class Engine:
         for secret in self._secrets:
             text = text.replace(secret, "[secret]")
         return text[:300]
-

@@ -17,7 +17,12 @@ _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|ju
 PHONE = re.compile(r"(?<![\w.])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d{2,5}(?:[\s.-]\d{2,5}){1,4}(?![\w.])"
                    r"|(?<![\w.])0\d{2,3}-\d{7,8}(?![\w.])"
                    r"|(?<![\w.])\+\d{8,14}(?![\w.])")
-PHONE_DIGITS = 7  # fewer digits make a year, a count or a range ("2019", "16-20"), not a phone number
+_PHONE_DIGITS = 7  # fewer digits make a year, a count or a range ("2019", "16-20"), not a phone number
+
+
+def has_phone_digits(found: str) -> bool:
+    """A PHONE match with digits enough to be a phone number."""
+    return sum(ch.isdigit() for ch in found) >= _PHONE_DIGITS
 DATE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}\b|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b"
                   r"|\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}/\d{1,2}/\d{4}\b|\d{4}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?",
                   re.I)
@@ -59,7 +64,7 @@ def facts(text: str) -> dict[str, list[str]]:
     for kind, pattern in _KINDS.items():
         found = [m.group(0).strip().rstrip(".,;)") for m in pattern.finditer(text)]
         if kind == "phone":
-            found = [f for f in found if sum(ch.isdigit() for ch in f) >= PHONE_DIGITS and not DATE.fullmatch(f)]
+            found = [f for f in found if has_phone_digits(f) and not DATE.fullmatch(f)]
         if found:
             out[kind] = found
     return out

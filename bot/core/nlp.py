@@ -109,7 +109,7 @@ def _tokens(text: str) -> tuple[str, ...]:
 
 
 # Words the English senses of a Chinese word use to point elsewhere or to classify it.
-_SENSE_NOISE = re.compile(r"^(?:CL:|surname |variant of|old variant|see |abbr\. |used in )|[\u3400-\u9fff]")
+_SENSE_NOISE = re.compile(rf"^(?:CL:|surname |variant of|old variant|see |abbr\. |used in )|[{_CJK}]")
 _SENSE_WORDS = 5          # a longer sense explains rather than translates
 _GLOSS_STOP = frozenset({"sth", "sb", "one", "oneself", "someone", "something", "etc"})
 

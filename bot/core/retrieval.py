@@ -90,8 +90,8 @@ class Retriever:
         by_sentence = self.store.query_sentences([qvec] if predicate is None else [qvec, predicate], s.candidates)
 
         chunks: dict[str, Chunk] = {c.id: c for c, _ in dense}
-        unseen = list(dict.fromkeys(cid for found in [*(f for f, _ in word_searches), by_sentence] for cid, _ in found
-                                    if cid not in chunks))
+        matched = [cid for found, _ in word_searches for cid, _ in found] + [cid for cid, _ in by_sentence]
+        unseen = list(dict.fromkeys(cid for cid in matched if cid not in chunks))
         if unseen:  # lexical-only and sentence-only hits, read in one request
             chunks.update(self.store.chunks(unseen))
         # A word match whose chunk is gone (a replaced generation's) is dropped.
